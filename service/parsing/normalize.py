@@ -1,0 +1,130 @@
+"""The normalised view of a text that phrase rules match on, with exact spans back to the original.
+
+Steps, in order (each named in `steps_applied` when it changed something):
+  per character: nfkc, casefold, diacritics (Vietnamese marks dropped, đ→d), zero_width, confusables;
+  then separators ("g.i.ế.t", "k h u n g  b o"), whitespace (runs to one space, ends trimmed),
+  leetspeak (0 1 3 4 @ $ inside words with letters only, so phone numbers and amounts survive),
+  teencode (whole words from rules/lists/teencode.tsv), squeeze (repeated letters; "uu" of "cứu" kept).
+
+Word boundaries belong on the view, which is ASCII for Vietnamese and Latin text. Rule phrases must go
+through the same `normalize` (see `normalize_phrase`) so both sides fold alike ("kill" → "kil").
+Input longer than MAX_CHARS is cut there and flagged `truncated`; normalisation never raises on text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from service.parsing.text import stages
+from service.parsing.text.charfold import CharFolder, step_names
+from service.parsing.text.spans import MappedText, fold_chars
+from service.parsing.text.teencode import TeencodeTableError, load_teencode
+
+__all__ = [
+    "DEFAULT_LISTS_DIR",
+    "MAX_CHARS",
+    "NormalizedText",
+    "Normalizer",
+    "TeencodeTableError",
+    "normalize",
+    "normalize_phrase",
+]
+
+MAX_CHARS: Final = 200_000
+DEFAULT_LISTS_DIR: Final = Path(__file__).resolve().parents[2] / "rules" / "lists"
+TEENCODE_FILE: Final = "teencode.tsv"
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedText:
+    """The view `text` of `original`; character i of `text` came from original[starts[i]:ends[i]]."""
+
+    original: str
+    text: str
+    steps_applied: tuple[str, ...]
+    truncated: bool = False
+    starts: tuple[int, ...] = field(default=(), repr=False)
+    ends: tuple[int, ...] = field(default=(), repr=False)
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map the span [start, end) of the view to the exact span of the original it came from."""
+        if not 0 <= start <= end <= len(self.text):
+            raise ValueError(f"span [{start}, {end}) is outside the normalised text of {len(self.text)}")
+        if start < end:
+            return self.starts[start], self.ends[end - 1]
+        return self._point(start), self._point(start)
+
+    def _point(self, index: int) -> int:
+        """The original offset of the boundary before character `index` of the view."""
+        if index < len(self.starts):
+            return self.starts[index]
+        return self.ends[-1] if self.ends else 0
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready summary (the spans stay in the object)."""
+        return {"text": self.text, "steps_applied": list(self.steps_applied), "truncated": self.truncated}
+
+
+class Normalizer:
+    """Holds the character cache and the teencode table; build once and share."""
+
+    __slots__ = ("_folder", "_teencode")
+
+    def __init__(self, teencode: Mapping[str, str]) -> None:
+        self._folder = CharFolder()
+        self._teencode = dict(teencode)
+
+    @classmethod
+    def load(cls, lists_dir: Path = DEFAULT_LISTS_DIR) -> Normalizer:
+        """Build from the lists folder (raises TeencodeTableError on a malformed table)."""
+        return cls(load_teencode(lists_dir / TEENCODE_FILE))
+
+    def normalize(self, text: str) -> NormalizedText:
+        """Normalise one text; never raises on any str."""
+        truncated = len(text) > MAX_CHARS
+        original = text[:MAX_CHARS] if truncated else text
+        mapped, flags = fold_chars(original, self._folder)
+        steps = step_names(flags)
+        for name, make_edits in (
+            (stages.STEP_SEPARATORS, stages.separator_edits),
+            (stages.STEP_WHITESPACE, stages.whitespace_edits),
+            (stages.STEP_LEETSPEAK, stages.leet_edits),
+            (stages.STEP_TEENCODE, self._teencode_edits),
+            (stages.STEP_SQUEEZE, stages.squeeze_edits),
+        ):
+            edits = make_edits(mapped.text)
+            if edits:
+                mapped = mapped.rewrite(edits)
+                steps.append(name)
+        return _result(text, mapped, tuple(steps), truncated)
+
+    def _teencode_edits(self, text: str) -> list[tuple[int, int, str]]:
+        return stages.teencode_edits(text, self._teencode)
+
+
+def _result(text: str, mapped: MappedText, steps: tuple[str, ...], truncated: bool) -> NormalizedText:
+    return NormalizedText(text, mapped.text, steps, truncated, tuple(mapped.starts), tuple(mapped.ends))
+
+
+_default: Normalizer | None = None
+
+
+def default_normalizer() -> Normalizer:
+    """The shared normaliser built from the repository's rules/lists on first use."""
+    global _default  # noqa: PLW0603 - a lazily built, read-only singleton
+    if _default is None:
+        _default = Normalizer.load()
+    return _default
+
+
+def normalize(text: str) -> NormalizedText:
+    """Normalise a text with the default normaliser."""
+    return default_normalizer().normalize(text)
+
+
+def normalize_phrase(phrase: str) -> str:
+    """The view of a rule phrase, so that phrases and texts fold the same way."""
+    return default_normalizer().normalize(phrase).text

@@ -1,0 +1,89 @@
+"""A text together with, for each of its characters, the span of the original text it came from."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from service.parsing.text.charfold import CharFolder
+
+Edit = tuple[int, int, str]
+"""Replace [start, end) of the current text with a string; each new character maps to the whole span."""
+
+
+@dataclass(frozen=True, slots=True)
+class MappedText:
+    """Text whose i-th character came from original[starts[i]:ends[i]]; both lists never decrease."""
+
+    text: str
+    starts: list[int]
+    ends: list[int]
+
+    def rewrite(self, edits: Iterable[Edit]) -> MappedText:
+        """Apply sorted, non-overlapping edits; untouched characters keep their spans."""
+        text_parts: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        cursor = 0
+        for start, end, replacement in edits:
+            text_parts.append(self.text[cursor:start])
+            starts.extend(self.starts[cursor:start])
+            ends.extend(self.ends[cursor:start])
+            if replacement:
+                span_start = self.starts[start] if start < end else self._point(start)
+                span_end = self.ends[end - 1] if start < end else span_start
+                text_parts.append(replacement)
+                starts.extend([span_start] * len(replacement))
+                ends.extend([span_end] * len(replacement))
+            cursor = end
+        if cursor == 0 and not text_parts:
+            return self
+        text_parts.append(self.text[cursor:])
+        starts.extend(self.starts[cursor:])
+        ends.extend(self.ends[cursor:])
+        return MappedText("".join(text_parts), starts, ends)
+
+    def _point(self, index: int) -> int:
+        """The original offset of the boundary before character `index`."""
+        if index < len(self.starts):
+            return self.starts[index]
+        return self.ends[-1] if self.ends else 0
+
+
+def fold_chars(original: str, folder: CharFolder) -> tuple[MappedText, int]:
+    """Fold each character of the original; returns the mapped text and the union of step masks."""
+    all_flags = 0
+    one_to_one = True
+    for ch in set(original):
+        folded, flags, _ = folder.fold(ch)
+        all_flags |= flags
+        # A character that is not in the bounded table must take the slow path to be folded at all.
+        one_to_one = one_to_one and len(folded) == 1 and ord(ch) in folder.table
+    if one_to_one:
+        # The common case: str.translate does the work in C and the spans are the identity.
+        size = len(original)
+        return MappedText(
+            original.translate(folder.table), list(range(size)), list(range(1, size + 1))
+        ), all_flags
+    return _fold_each(original, folder), all_flags
+
+
+def _fold_each(original: str, folder: CharFolder) -> MappedText:
+    """Fold character by character when some characters vanish or expand."""
+    pieces: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for index, ch in enumerate(original):
+        folded, _, combining = folder.fold(ch)
+        if folded:
+            pieces.append(folded)
+            starts.extend([index] * len(folded))
+            ends.extend([index + 1] * len(folded))
+        elif combining and ends:
+            # A combining mark belongs to the letter before it: widen that letter's span over it.
+            last = starts[-1]
+            position = len(ends) - 1
+            while position >= 0 and starts[position] == last:
+                ends[position] = index + 1
+                position -= 1
+    return MappedText("".join(pieces), starts, ends)
