@@ -1,0 +1,138 @@
+"""Every text atom of a ruleset in one index: one Aho-Corasick automaton for all keywords, RE2 for regexes.
+
+A report's text fields are each normalised once and scanned once, whatever the number of rules. Keyword hits
+are kept only at word boundaries of the normalised text (RE2's \\b is ASCII-only, so the check is ours).
+Nothing here backtracks: the automaton and RE2 are linear in the text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import ahocorasick
+import re2
+
+from service.scoring.atoms import Atom, compile_regex, regex_options
+from service.scoring.model import Evidence
+from service.scoring.scanview import ScanView
+
+MAX_EVIDENCE_PER_ATOM = 3
+REGEX_SET_THRESHOLD = 32  # below this, one search per regex is cheaper than a set
+
+TrueAtoms = dict[int, list[Evidence]]
+
+
+class TextIndex:
+    """The compiled text atoms of one ruleset; immutable once built, safe to share between threads."""
+
+    def __init__(self, atoms: Iterable[tuple[int, Atom]]) -> None:
+        self._automaton = ahocorasick.Automaton()
+        self._phrase_ids: dict[str, int] = {}
+        self._keyword_atoms: dict[str, dict[int, list[int]]] = {}
+        self._regexes: dict[str, list[tuple[int, re2._Regexp]]] = {}
+        self._regex_sets: dict[str, re2.Set] = {}
+        self._whole: dict[str, list[tuple[int, Atom]]] = {}
+        for atom_id, atom in atoms:
+            self._add(atom_id, atom)
+        if self._phrase_ids:
+            self._automaton.make_automaton()
+        for field, regexes in self._regexes.items():
+            if len(regexes) > REGEX_SET_THRESHOLD:
+                self._regex_sets[field] = self._regex_set(regexes)
+
+    @property
+    def fields(self) -> frozenset[str]:
+        """The text fields some atom reads."""
+        return frozenset(self._keyword_atoms) | frozenset(self._regexes) | frozenset(self._whole)
+
+    def _add(self, atom_id: int, atom: Atom) -> None:
+        phrases = atom.phrases()
+        if phrases:
+            by_phrase = self._keyword_atoms.setdefault(atom.field, {})
+            for phrase in phrases:
+                by_phrase.setdefault(self._phrase_id(phrase), []).append(atom_id)
+        elif atom.op == "regex":
+            compiled = compile_regex(str(atom.value))
+            if isinstance(compiled, str):
+                raise ValueError(compiled)  # validated at load; unreachable for a loaded rule
+            self._regexes.setdefault(atom.field, []).append((atom_id, compiled))
+        elif atom.op in {"equals", "in"}:
+            self._whole.setdefault(atom.field, []).append((atom_id, atom))
+
+    def _phrase_id(self, phrase: str) -> int:
+        known = self._phrase_ids.get(phrase)
+        if known is not None:
+            return known
+        phrase_id = len(self._phrase_ids)
+        self._phrase_ids[phrase] = phrase_id
+        left, right = phrase[0].isalnum(), phrase[-1].isalnum()
+        self._automaton.add_word(phrase, (phrase_id, len(phrase), left, right))
+        return phrase_id
+
+    @staticmethod
+    def _regex_set(regexes: list[tuple[int, re2._Regexp]]) -> re2.Set:
+        options = regex_options()
+        options.max_mem = max(64 << 20, min(1 << 30, len(regexes) * (64 << 10)))
+        regex_set = re2.Set.SearchSet(options)
+        for _, compiled in regexes:
+            regex_set.Add(compiled.pattern)
+        regex_set.Compile()
+        return regex_set
+
+    def scan(self, fields: Mapping[str, object], true_atoms: TrueAtoms) -> None:
+        """Record every text atom that holds on `fields`, with its evidence."""
+        for field in self.fields:
+            value = fields.get(field)
+            if isinstance(value, str) and value:
+                view = ScanView(value)
+                self._scan_keywords(field, view, true_atoms)
+                self._scan_regexes(field, view, true_atoms)
+                self._match_whole(field, view, true_atoms)
+
+    def _scan_keywords(self, field: str, view: ScanView, true_atoms: TrueAtoms) -> None:
+        by_phrase = self._keyword_atoms.get(field)
+        if not by_phrase:
+            return
+        text = view.text
+        size = len(text)
+        for end, (phrase_id, length, left, right) in self._automaton.iter(text):
+            atom_ids = by_phrase.get(phrase_id)
+            if atom_ids is None:
+                continue
+            start = end - length + 1
+            if (left and start > 0 and text[start - 1].isalnum()) or (
+                right and end + 1 < size and text[end + 1].isalnum()
+            ):
+                continue
+            self._record(atom_ids, field, view, (start, end + 1), true_atoms)
+
+    def _scan_regexes(self, field: str, view: ScanView, true_atoms: TrueAtoms) -> None:
+        regexes = self._regexes.get(field)
+        if not regexes:
+            return
+        regex_set = self._regex_sets.get(field)
+        chosen = regexes if regex_set is None else [regexes[i] for i in regex_set.Match(view.text)]
+        for atom_id, compiled in chosen:
+            match = compiled.search(view.text)
+            if match is not None:
+                self._record((atom_id,), field, view, match.span(), true_atoms)
+
+    def _match_whole(self, field: str, view: ScanView, true_atoms: TrueAtoms) -> None:
+        whole = view.text.strip()
+        for atom_id, atom in self._whole.get(field, ()):
+            held = whole == atom.value if atom.op == "equals" else whole in atom.value  # type: ignore[operator]
+            if held:
+                self._record((atom_id,), field, view, (0, len(view.text)), true_atoms)
+
+    @staticmethod
+    def _record(
+        atom_ids: Iterable[int], field: str, view: ScanView, span: tuple[int, int], true_atoms: TrueAtoms
+    ) -> None:
+        evidence: Evidence | None = None
+        for atom_id in atom_ids:
+            found = true_atoms.setdefault(atom_id, [])
+            if len(found) < MAX_EVIDENCE_PER_ATOM:
+                if evidence is None:
+                    text, original = view.evidence_text(*span)
+                    evidence = Evidence(field, text, original)
+                found.append(evidence)
