@@ -99,12 +99,16 @@ def step_names(flags: int) -> list[str]:
 class CharFolder:
     """Caches fold_char per code point; the cache is bounded so odd inputs cannot grow it forever."""
 
-    __slots__ = ("_cache", "table")
+    __slots__ = ("_cache", "known", "one_to_one", "step_chars", "table")
 
     def __init__(self) -> None:
         self._cache: dict[str, tuple[str, int, bool]] = {}
-        # Translation table for str.translate, filled as characters are met (same bound as the cache).
+        # Filled as characters are met, with the same bound as the cache, so that a whole text can be
+        # checked and folded with set operations and str.translate, in C.
         self.table: dict[int, str] = {}
+        self.known: set[str] = set()
+        self.one_to_one: set[str] = set()
+        self.step_chars: dict[str, set[str]] = {name: set() for name in CHAR_STEPS}
 
     def fold(self, ch: str) -> tuple[str, int, bool]:
         """Folded text, step mask and whether the character is a combining mark."""
@@ -114,6 +118,19 @@ class CharFolder:
         folded, flags = fold_char(ch)
         entry = (folded, flags, folded == "" and is_combining(ch))
         if len(self._cache) < _MAX_CACHE:
-            self._cache[ch] = entry
-            self.table[ord(ch)] = folded
+            self._remember(ch, entry)
         return entry
+
+    def _remember(self, ch: str, entry: tuple[str, int, bool]) -> None:
+        folded, flags, _ = entry
+        self._cache[ch] = entry
+        self.table[ord(ch)] = folded
+        self.known.add(ch)
+        if len(folded) == 1:
+            self.one_to_one.add(ch)
+        for name in step_names(flags):
+            self.step_chars[name].add(ch)
+
+    def steps_in(self, chars: set[str]) -> int:
+        """The step mask of a set of already-known characters."""
+        return sum(_BIT[name] for name, members in self.step_chars.items() if not members.isdisjoint(chars))

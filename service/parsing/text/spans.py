@@ -52,19 +52,16 @@ class MappedText:
 
 def fold_chars(original: str, folder: CharFolder) -> tuple[MappedText, int]:
     """Fold each character of the original; returns the mapped text and the union of step masks."""
+    chars = set(original)
     all_flags = 0
-    one_to_one = True
-    for ch in set(original):
-        folded, flags, _ = folder.fold(ch)
-        all_flags |= flags
-        # A character that is not in the bounded table must take the slow path to be folded at all.
-        one_to_one = one_to_one and len(folded) == 1 and ord(ch) in folder.table
-    if one_to_one:
+    for ch in chars - folder.known:
+        all_flags |= folder.fold(ch)[1]
+    if chars <= folder.one_to_one:
         # The common case: str.translate does the work in C and the spans are the identity.
         size = len(original)
-        return MappedText(
-            original.translate(folder.table), list(range(size)), list(range(1, size + 1))
-        ), all_flags
+        identity = MappedText(original.translate(folder.table), list(range(size)), list(range(1, size + 1)))
+        return identity, all_flags | folder.steps_in(chars)
+    all_flags |= folder.steps_in(chars & folder.known)
     return _fold_each(original, folder), all_flags
 
 

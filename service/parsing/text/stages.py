@@ -24,14 +24,18 @@ STEP_SQUEEZE: Final = "squeeze"
 _ALNUM: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 _LETTERS: Final = frozenset("abcdefghijklmnopqrstuvwxyz")
 _LEET: Final = {"0": "o", "1": "i", "3": "e", "4": "a", "@": "a", "$": "s"}
+_LEADING_LEET: Final = frozenset("034")
 _CHAIN_CHARS: Final = _LETTERS | frozenset("0134")
 
 # Single characters split by up to three separator characters: "g.i.e.t", "k h u n g", "b-o-m".
 # Commas are left out: "a, b, c" is a list far more often than a disguise.
-_SPLIT_CHAIN: Final = re2.compile(r"[a-z0-9](?:[ .\-_*/|~+·•]{1,3}[a-z0-9])+")
+# The chain must stand alone: no letter or digit right before its first or after its last character.
+# Matching the context (RE2 has no lookaround) keeps candidates rare: each re2 match costs microseconds.
+_SPLIT_CHAIN: Final = re2.compile(
+    r"(?:^|[^a-z0-9])([a-z0-9](?:[ .\-_*/|~+·•]{1,3}[a-z0-9]){2,})(?:$|[^a-z0-9])"
+)
 _WHITESPACE: Final = re2.compile(r"\s+")
 _LEET_TOKEN: Final = re2.compile(r"[a-z0-9@$]*[0134@$][a-z0-9@$]*")
-_WORD: Final = re2.compile(r"[a-z0-9]+")
 # Runs of one repeated letter. "u" keeps two because the folded "ưu" of "cứu" is a real "uu".
 _REPEATS: Final = re2.compile("|".join(f"{c}{{2,}}" for c in "abcdefghijklmnopqrstvwxyz") + "|u{3,}")
 
@@ -47,29 +51,8 @@ def separator_edits(text: str) -> list[Edit]:
     """Join single letters split by separators; a wider or different gap inside the chain stays a space."""
     edits: list[Edit] = []
     for match in _SPLIT_CHAIN.finditer(text):
-        start, end = match.start(), match.end()
-        if start > 0 and text[start - 1] in _ALNUM:
-            start = _drop_first_element(text, start, end)
-        if end < len(text) and text[end] in _ALNUM:
-            end = _drop_last_element(text, start, end)
-        edits.extend(_chain_edits(text, start, end))
+        edits.extend(_chain_edits(text, match.start(1), match.end(1)))
     return edits
-
-
-def _drop_first_element(text: str, start: int, end: int) -> int:
-    """The first single character ends a longer word: start the chain at the next one."""
-    start += 1
-    while start < end and text[start] not in _ALNUM:
-        start += 1
-    return start
-
-
-def _drop_last_element(text: str, start: int, end: int) -> int:
-    """The last single character runs into a longer word: end the chain before its separator."""
-    end -= 1
-    while end > start and text[end - 1] not in _ALNUM:
-        end -= 1
-    return end
 
 
 def _chain_edits(text: str, start: int, end: int) -> list[Edit]:
@@ -80,7 +63,9 @@ def _chain_edits(text: str, start: int, end: int) -> list[Edit]:
     if len(elements) < 3 or letters <= digits or any(text[i] not in _CHAIN_CHARS for i in elements):
         return []
     separators = [(a + 1, b) for a, b in itertools.pairwise(elements)]
-    usual = Counter(text[a:b] for a, b in separators).most_common(1)[0][0]
+    usual, count = Counter(text[a:b] for a, b in separators).most_common(1)[0]
+    if count < 2:
+        return []  # "a---z o": one separator between two letters is not a split word.
     if usual.strip() == "" and len(elements) < 4:
         return []  # "a o k": three lone letters and spaces are too often real words.
     return [(a, b, " " if text[a:b] != usual and " " in text[a:b] else "") for a, b in separators]
@@ -88,6 +73,8 @@ def _chain_edits(text: str, start: int, end: int) -> list[Edit]:
 
 def whitespace_edits(text: str) -> list[Edit]:
     """Collapse each whitespace run to one space and drop it at both ends."""
+    if not _needs_whitespace_edits(text):
+        return []
     edits: list[Edit] = []
     for match in _WHITESPACE.finditer(text):
         start, end = match.start(), match.end()
@@ -98,14 +85,25 @@ def whitespace_edits(text: str) -> list[Edit]:
     return edits
 
 
+def _needs_whitespace_edits(text: str) -> bool:
+    """Cheap test that spares the regex on texts whose spaces are already single."""
+    if not text or text[0].isspace() or text[-1].isspace() or "  " in text:
+        return True
+    return any(c in text for c in "\t\n\r\f\v")
+
+
 def leet_edits(text: str) -> list[Edit]:
     """Undo leetspeak inside words that have letters; numbers, amounts and mentions keep their symbols."""
+    if not any(c in text for c in _LEET):
+        return []
     edits: list[Edit] = []
     for match in _LEET_TOKEN.finditer(text):
         token = match.group(0)
         if sum(1 for c in token if c in _LETTERS) < 2:
             continue
         base = match.start()
+        if "@" in token and text[match.end() : match.end() + 1] == ".":
+            continue  # "name@gmail.com": an address, not "h@ck".
         edits.extend((base + i, base + i + 1, _LEET[token[i]]) for i in _leet_positions(token))
     return edits
 
@@ -128,18 +126,20 @@ def _leet_positions(token: str) -> list[int]:
 
 
 def _run_is_leet(token: str, start: int, end: int) -> bool:
-    """Whether a run of non-letters in a word stands for letters."""
+    """Whether a run of non-letters in a word stands for letters.
+
+    Inside a word ("ch3t", "h@ck") it does. At the start only 0, 3 and 4 before two letters that are not
+    a unit ("4nh", not "4tr" or "1thung"). At the end only "$": "vtv3", "mp3" and "in4" are names.
+    """
     run = token[start:end]
     if any(c not in _LEET for c in run) or len(run) > 2:
         return False
-    inside = start > 0 and end < len(token)
-    if inside:
+    if start > 0 and end < len(token):
         return True
-    if len(run) > 1 or "@" in run:
-        return False  # "@admin" is a mention, "10ph" a duration.
-    if start == 0:
-        return token[end:] not in _UNITS
-    return run == "$" or len(token) >= 3
+    if start == 0 and end < len(token):
+        rest = token[end:]
+        return run in _LEADING_LEET and len(rest) >= 2 and rest.isalpha() and rest not in _UNITS
+    return run in {"$", "$$"}
 
 
 def teencode_edits(text: str, table: Mapping[str, str]) -> list[Edit]:
@@ -147,23 +147,40 @@ def teencode_edits(text: str, table: Mapping[str, str]) -> list[Edit]:
     edits: list[Edit] = []
     previous_end = -2
     previous_numeric = False
-    for match in _WORD.finditer(text):
-        word = match.group(0)
-        after_number = previous_numeric and match.start() - previous_end <= 1
-        previous_end, previous_numeric = match.end(), word.isdigit()
-        if after_number or not word.isalpha():
-            continue  # "100 k" is an amount, not "không".
-        expansion = table.get(word)
-        if expansion is None:
-            squeezed = squeeze_word(word)
-            expansion = table.get(squeezed) if squeezed != word and len(squeezed) > 1 else None
-        if expansion is not None and expansion != word:
-            edits.append((match.start(), match.end(), expansion))
+    start = 0
+    # Words are found with str methods, not a regex: re2 costs microseconds per match.
+    for word in text.translate(_WORD_MASK).split(" "):
+        end = start + len(word)
+        if word:
+            after_number = previous_numeric and start - previous_end <= 1
+            previous_end, previous_numeric = end, word.isdigit()
+            expansion = None if after_number else _teencode_for(word, table)  # "100 k" is an amount.
+            if expansion is not None:
+                edits.append((start, end, expansion))
+        start = end + 1
     return edits
+
+
+def _teencode_for(word: str, table: Mapping[str, str]) -> str | None:
+    """The expansion of one word, also when its letters are stretched."""
+    expansion = table.get(word)
+    if expansion is None and len(word) > 2 and word.isalpha():
+        squeezed = squeeze_word(word)
+        expansion = table.get(squeezed) if squeezed != word and len(squeezed) > 1 else None
+    return None if expansion == word else expansion
+
+
+class _SpaceForOthers(dict[int, str]):
+    """Translation table that turns every character but a-z and 0-9 into a space."""
+
+    def __missing__(self, key: int) -> str:
+        return " "
 
 
 def squeeze_edits(text: str) -> list[Edit]:
     """Squeeze runs of a repeated letter to one letter ("uuu" to "uu")."""
+    if _REPEATS.search(text) is None:
+        return []
     return [(m.start(), m.end(), _squeezed_run(m.group(0))) for m in _REPEATS.finditer(text)]
 
 
@@ -172,5 +189,12 @@ def _squeezed_run(run: str) -> str:
 
 
 def squeeze_word(word: str) -> str:
-    """The squeezed form of one word, as squeeze_edits would leave it."""
-    return _REPEATS.sub(lambda m: _squeezed_run(m.group(0)), word) if len(word) > 1 else word
+    """The squeezed form of one word of letters, as squeeze_edits would leave it."""
+    if len(set(word)) == len(word):
+        return word
+    return "".join(
+        "uu" if letter == "u" and len(list(run)) > 1 else letter for letter, run in itertools.groupby(word)
+    )
+
+
+_WORD_MASK: Final = _SpaceForOthers({ord(c): c for c in "abcdefghijklmnopqrstuvwxyz0123456789"})
