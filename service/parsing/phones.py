@@ -1,0 +1,180 @@
+"""Phone numbers: E.164, region, type, validity and the *allocated* carrier, with Vietnam's quirks.
+
+- The carrier is the operator the number block was allocated to. Vietnam has had mobile number
+  portability since 2018 and phonenumbers' VN data has no portability flag, so `carrier_note` says the
+  current operator may differ (1.8 M numbers had moved into Viettel alone by January 2024).
+- Old 11-digit numbers from before the 2018 renumbering (0162…, 0120…, 0186…, 0199…) are invalid as
+  they stand; they are mapped to their current 10-digit form and flagged `legacy_format`.
+- Input over MAX_INPUT_CHARS raises SenderParseError before any parsing; any other input gives a
+  PhoneInfo (possibly `valid=False`), never another exception.
+- Results are cached: SIM farms send from the same numbers again and again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from typing import Final
+
+import phonenumbers
+import re2
+from phonenumbers import PhoneNumberType, carrier, shortnumberinfo
+from phonenumbers.phonenumber import PhoneNumber
+
+__all__ = ["MAX_INPUT_CHARS", "PhoneInfo", "SenderParseError", "parse_phone"]
+
+MAX_INPUT_CHARS: Final = 250
+_MAX_SHORTCODE_DIGITS: Final = 6
+
+
+class SenderParseError(ValueError):
+    """A sender or phone number that is refused before parsing (too long, empty)."""
+
+
+# The 2018 renumbering: old 4-digit mobile prefix (with the 0) -> new 3-digit prefix.
+LEGACY_PREFIXES: Final = {
+    "0162": "032", "0163": "033", "0164": "034", "0165": "035", "0166": "036", "0167": "037",
+    "0168": "038", "0169": "039",  # Viettel
+    "0120": "070", "0121": "079", "0122": "077", "0126": "076", "0128": "078",  # MobiFone
+    "0123": "083", "0124": "084", "0125": "085", "0127": "081", "0129": "082",  # VinaPhone
+    "0186": "056", "0188": "058",  # Vietnamobile
+    "0199": "059",  # Gmobile
+}  # fmt: skip
+
+PORTABILITY_NOTE: Final = (
+    "allocated operator of the number block; Vietnam has had mobile number portability since 2018 and "
+    "this data has no portability flag, so the current operator may differ"
+)
+_GENERIC_NOTE: Final = "allocated operator of the number block; the number may have been ported"
+_MVNO_NOTES: Final = {
+    "8487": "; the 087 block is used by the Itelecom MVNO although it is labelled Vinaphone",
+}
+
+_TYPE_NAMES: Final = {
+    PhoneNumberType.FIXED_LINE: "fixed_line",
+    PhoneNumberType.MOBILE: "mobile",
+    PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed_line_or_mobile",
+    PhoneNumberType.TOLL_FREE: "toll_free",
+    PhoneNumberType.PREMIUM_RATE: "premium_rate",
+    PhoneNumberType.SHARED_COST: "shared_cost",
+    PhoneNumberType.VOIP: "voip",
+    PhoneNumberType.PERSONAL_NUMBER: "personal_number",
+    PhoneNumberType.PAGER: "pager",
+    PhoneNumberType.UAN: "uan",
+    PhoneNumberType.VOICEMAIL: "voicemail",
+}
+_MOBILE_TYPES: Final = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+_SEPARATORS: Final = re2.compile(r"[\s.\-()/]+")
+_DIALABLE: Final = re2.compile(r"\+?[0-9]{1,20}")
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneInfo:
+    """What is known about one phone number; `valid` is None for a short code the data does not list."""
+
+    raw: str
+    e164: str | None
+    region: str | None
+    carrier: str | None
+    carrier_note: str | None
+    type: str
+    valid: bool | None
+    legacy_format: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready fields."""
+        return asdict(self)
+
+
+def parse_phone(raw: str, *, default_region: str = "VN") -> PhoneInfo:
+    """Parse a phone number or short code (raises SenderParseError over MAX_INPUT_CHARS)."""
+    if len(raw) > MAX_INPUT_CHARS:
+        raise SenderParseError(f"phone number longer than {MAX_INPUT_CHARS} characters")
+    return _parse_cached(raw.strip(), default_region.upper())
+
+
+@lru_cache(maxsize=16384)
+def _parse_cached(raw: str, region: str) -> PhoneInfo:
+    dialable = _SEPARATORS.sub("", raw)
+    if dialable.startswith("00"):
+        dialable = "+" + dialable[2:]  # international prefix
+    if not _DIALABLE.fullmatch(dialable):
+        return _slow_parse(raw, region)
+    if not dialable.startswith("+") and len(dialable) <= _MAX_SHORTCODE_DIGITS:
+        return _shortcode(raw, dialable, region)
+    dialable, legacy = _current_form(dialable, region)
+    number = _fast_number(dialable, region)
+    if number is None:
+        return _slow_parse(raw, region, legacy=legacy)
+    return _describe(raw, number, legacy)
+
+
+def _current_form(dialable: str, region: str) -> tuple[str, bool]:
+    """Map an old 11-digit Vietnamese mobile number to its 2018 form."""
+    if dialable.startswith("+84"):
+        national = "0" + dialable[3:]
+    elif region == "VN" and dialable.startswith("0"):
+        national = dialable
+    else:
+        return dialable, False
+    new_prefix = LEGACY_PREFIXES.get(national[:4])
+    if new_prefix is None or len(national) != 11:
+        return dialable, False
+    return "+84" + new_prefix[1:] + national[4:], True
+
+
+def _fast_number(dialable: str, region: str) -> PhoneNumber | None:
+    """Build the number directly for +84 and VN national forms; phonenumbers.parse costs ~45 µs."""
+    if dialable.startswith("+84"):
+        national = dialable[3:]
+    elif region == "VN" and dialable.startswith("0") and not dialable.startswith("00"):
+        national = dialable[1:]
+    else:
+        return None
+    if not 7 <= len(national) <= 11 or national.startswith("0"):
+        return None
+    return PhoneNumber(country_code=84, national_number=int(national))
+
+
+def _slow_parse(raw: str, region: str, *, legacy: bool = False) -> PhoneInfo:
+    """Anything that is not a plain Vietnamese number goes through phonenumbers.parse."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return PhoneInfo(raw, None, None, None, None, "unknown", False, legacy)
+    return _describe(raw, number, legacy)
+
+
+def _describe(raw: str, number: PhoneNumber, legacy: bool) -> PhoneInfo:
+    """Type, validity, region and allocated carrier of a parsed number."""
+    region = phonenumbers.region_code_for_number(number)
+    kind = phonenumbers.number_type(number)
+    valid = region is not None and kind != PhoneNumberType.UNKNOWN
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    operator = carrier.name_for_valid_number(number, "en") if valid and kind in _MOBILE_TYPES else ""
+    return PhoneInfo(
+        raw=raw,
+        e164=e164,
+        region=region,
+        carrier=operator or None,
+        carrier_note=_carrier_note(e164, region) if operator else None,
+        type=_TYPE_NAMES.get(kind, "unknown"),
+        valid=valid,
+        legacy_format=legacy,
+    )
+
+
+def _carrier_note(e164: str, region: str | None) -> str:
+    if region != "VN":
+        return _GENERIC_NOTE
+    return PORTABILITY_NOTE + _MVNO_NOTES.get(e164[1:5], "")
+
+
+def _shortcode(raw: str, digits: str, region: str) -> PhoneInfo:
+    """A short code such as 5656 or 9029: valid only if the short-number data lists it, else unknown."""
+    try:
+        number = phonenumbers.parse(digits, region)
+    except phonenumbers.NumberParseException:
+        return PhoneInfo(raw, None, region, None, None, "shortcode", False)
+    known = shortnumberinfo.is_valid_short_number_for_region(number, region)
+    return PhoneInfo(raw, None, region, None, None, "shortcode", True if known else None)
