@@ -1,0 +1,133 @@
+"""Ingest benchmark: POST /v1/reports with 1 KB SMS reports over loopback against a real `triage serve`.
+
+A minimal FastAPI echo endpoint in the same server, driven in the same run, is the ceiling.
+
+    python bench/ingest.py [--database-url URL] [--redis-url URL] [--requests N] [--concurrency C]
+
+Without --database-url it uses a fresh SQLite file; without --redis-url, the embedded Redis. Each round runs
+the echo and then the ingest load; the figures are medians over the rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.httpload import LoadResult, http_post, run_load
+from tests.integration.server import run_triage, serving, triage_env
+
+TEXTS = [
+    "Quý khách vui lòng thanh toán cước tháng 11 trước ngày 25 để tránh gián đoạn dịch vụ. ",
+    "Mày liệu hồn, không trả tiền thì đừng trách tao. ",
+    "Chúc mừng bạn đã trúng thưởng, vui lòng liên hệ tổng đài để nhận quà. ",
+    "Your parcel is held at customs, pay the fee at the link to release it. ",
+]
+
+
+def sms_report(index: int) -> bytes:
+    """A ~1 KB JSON SMS report with a unique reference."""
+    text = (TEXTS[index % len(TEXTS)] * 12)[:880]
+    body = {
+        "channel": "sms",
+        "reference": f"bench-{index}",
+        "reporter": {"msisdn": "0912345678"},
+        "sms": {
+            "sender": f"09612{index % 100000:05d}",
+            "text": text,
+            "operator_facts": {"subscription": "prepaid", "sent_24h": index % 300},
+        },
+    }
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url")
+    parser.add_argument("--redis-url")
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        database_url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        env = triage_env(
+            var_dir=Path(tmp), database_url=database_url, redis_url=args.redis_url, ENABLE_BENCH_ECHO="true"
+        )
+        key = run_triage("keys", "create", "--name", f"bench-{Path(tmp).name}", env=env).strip()
+        with serving("--no-worker", env=env) as base_url:
+            asyncio.run(_rounds(base_url, key, args))
+
+
+async def _rounds(base_url: str, key: str, args: argparse.Namespace) -> None:
+    host, port = base_url.removeprefix("http://").split(":")
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    bodies = [sms_report(i) for i in range(args.requests * (args.rounds + 1))]
+    echoes: list[LoadResult] = []
+    ingests: list[LoadResult] = []
+    await run_load(
+        "warm-up",
+        host,
+        int(port),
+        lambda i: http_post("/v1/reports", host, bodies[i], headers),
+        total=min(500, args.requests),
+        concurrency=args.concurrency,
+    )
+    for round_number in range(1, args.rounds + 1):
+        offset = round_number * args.requests
+
+        def echo(i: int) -> bytes:
+            return http_post("/bench/echo", host, bodies[i], headers)
+
+        def ingest(i: int, offset: int = offset) -> bytes:
+            return http_post("/v1/reports", host, bodies[offset + i], headers)
+
+        echoes.append(
+            await run_load(
+                f"echo ceiling (round {round_number})",
+                host,
+                int(port),
+                echo,
+                total=args.requests,
+                concurrency=args.concurrency,
+            )
+        )
+        ingests.append(
+            await run_load(
+                f"ingest (round {round_number})",
+                host,
+                int(port),
+                ingest,
+                total=args.requests,
+                concurrency=args.concurrency,
+            )
+        )
+        print(echoes[-1].line())
+        print(ingests[-1].line())
+    _summary(echoes, ingests, args)
+
+
+def _summary(echoes: list[LoadResult], ingests: list[LoadResult], args: argparse.Namespace) -> None:
+    echo_rate = statistics.median(r.rate for r in echoes)
+    ingest_rate = statistics.median(r.rate for r in ingests)
+    failures = sum(n for r in ingests for status, n in r.statuses.items() if status != 201)
+    database = "SQLite" if not args.database_url else args.database_url.split(":")[0]
+    print(f"\n{args.requests} requests x {args.rounds} rounds, {args.concurrency} connections, {database}")
+    print(f"echo ceiling : {echo_rate:8.0f} req/s      {_latency(echoes)}")
+    print(f"ingest       : {ingest_rate:8.0f} reports/s  {_latency(ingests)}   non-201: {failures}")
+    print(f"ratio        : {ingest_rate / echo_rate:.0%} of the echo ceiling")
+
+
+def _latency(results: list[LoadResult]) -> str:
+    p50 = statistics.median(r.percentile(0.50) for r in results)
+    p99 = statistics.median(r.percentile(0.99) for r in results)
+    return f"p50 {p50:.1f} ms   p99 {p99:.1f} ms"
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""The view of an SMS: its sender, what the operator knows of that sender, and its text."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from service.parsing.operator_facts import OperatorFacts
+from service.parsing.sender import classify_sender
+
+from service.analysis.inputs import SmsInput
+from service.analysis.view import MessageView, prefixed
+
+
+def sms_view(sms: SmsInput, *, home_region: str, now: datetime) -> MessageView:
+    """Classify the sender and read the operator facts; the text is kept as sent."""
+    sender = classify_sender(sms.sender, default_region=home_region)
+    facts = OperatorFacts.from_dict(sms.operator_facts, now=now)
+    sender_json: dict[str, Any] = {**sender.to_dict(), "facts": facts.to_dict()}
+    fields: dict[str, Any] = {
+        "text": sms.text,
+        "body": sms.text,
+        "sender.raw": sms.sender,
+        "sender.kind": sender.kind,
+        "sender.email": sender.email,
+        **facts.field_values(),
+    }
+    if sender.phone is not None:
+        fields.update(prefixed("sender.phone", sender.phone.to_dict()))
+    return MessageView(text=sms.text, sender=sender_json, fields=fields)

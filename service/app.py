@@ -1,0 +1,62 @@
+"""The ASGI application: API, health, and (later) the dashboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from service.analysis.pipeline import Analyzer
+from service.config import Settings
+from service.db import Database
+from service.errors import install_problem_handlers
+from service.health.router import router as health_router
+from service.ingest.openapi import component_schemas
+from service.ingest.router import router as reports_router
+from service.jobs.publisher import OutboxPublisher
+from service.limits import BodySizeLimit
+
+
+def create_app(settings: Settings, *, db: Database, analyzer: Analyzer, redis_url: str) -> FastAPI:
+    """Assemble the app around parts built once per process (see service.runtime)."""
+    app = FastAPI(
+        title="threat-triage", version="0.1.0", description="Triage of reported threatening SMS and emails."
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.analyzer = analyzer
+    app.state.publisher = OutboxPublisher(db, redis_url)
+    install_problem_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(health_router)
+    app.include_router(reports_router)
+    if settings.enable_bench_echo:
+        _add_bench_echo(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(component_schemas())
+        schema["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+        schema["security"] = [{"bearer": []}]
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def _add_bench_echo(app: FastAPI) -> None:
+    """The ceiling `bench/ingest.py` compares against: the same body, validated, echoed, nothing stored."""
+    from fastapi import Request
+    from fastapi.responses import Response
+
+    from service.ingest.requests import REPORT_ADAPTER
+
+    @app.post("/bench/echo", include_in_schema=False)
+    async def echo(request: Request) -> Response:
+        payload = REPORT_ADAPTER.validate_json(await request.body())
+        return Response(REPORT_ADAPTER.dump_json(payload), status_code=201, media_type="application/json")

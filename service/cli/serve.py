@@ -1,0 +1,72 @@
+"""`triage serve` and `triage worker`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+from typing import Any
+
+import uvicorn
+
+from service.app import create_app
+from service.config import get_settings
+from service.jobs.worker import Supervisor, run_queue_worker, run_worker_pool
+from service.runtime import build_analyzer, build_database, migrate, resolve_redis_url
+
+log = logging.getLogger("triage")
+
+
+def register(commands: Any) -> None:
+    serve = commands.add_parser("serve", help="run the API and dashboard (and a worker unless --no-worker)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-worker", action="store_true", help="do not start a worker beside the API")
+    serve.add_argument("--demo", action="store_true", help="create demo credentials and print them")
+    serve.set_defaults(handler=run_serve)
+    worker = commands.add_parser("worker", help="run RQ workers against REDIS_URL")
+    worker.add_argument("--queue", help="work this one queue only (default: one process per queue)")
+    worker.set_defaults(handler=run_worker)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    migrate(settings.effective_database_url)
+    redis_url, _embedded = resolve_redis_url(settings)
+    db = build_database(settings)
+    app = create_app(settings, db=db, analyzer=build_analyzer(settings), redis_url=redis_url)
+    supervisor = None if args.no_worker else _start_worker()
+    base_url = f"http://{args.host}:{args.port}"
+    if args.demo:
+        from service.cli.demo import print_demo_credentials
+
+        print_demo_credentials(db, base_url=base_url)
+    print(f"threat-triage serving on {base_url} (API docs at {base_url}/docs)", flush=True)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, access_log=settings.access_log, log_level="info")
+    finally:
+        if supervisor is not None:
+            supervisor.stop()
+    return 0
+
+
+def _start_worker() -> Supervisor:
+    """The worker pool as a supervised child: restarted if it dies, stopped with the server."""
+    supervisor = Supervisor({"worker-pool": [sys.executable, "-m", "service.cli", "worker"]})
+    threading.Thread(target=supervisor.run, daemon=True, name="worker-supervisor").start()
+    return supervisor
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    redis_url, _embedded = resolve_redis_url(settings)
+    if args.queue:
+        run_queue_worker(redis_url=redis_url, queue=args.queue)
+        return 0
+    migrate(settings.effective_database_url)
+    run_worker_pool(db=build_database(settings), redis_url=redis_url)
+    return 0

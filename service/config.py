@@ -1,0 +1,81 @@
+"""One `Settings` for the whole service, read from the environment.
+
+Development (the default) works with nothing configured: SQLite under `var/` and an embedded Redis server.
+Production refuses to start on unsafe defaults instead of silently running on them.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "development-only-secret"})
+MiB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Service configuration; every field maps to an upper-case environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    triage_env: Literal["development", "production"] = "development"
+    # Development only: production refuses this placeholder (see _refuse_unsafe_production).
+    secret_key: str = "development-only-secret"  # noqa: S105
+    database_url: str | None = None
+    redis_url: str | None = None
+    var_dir: Path = Path("var")
+    rules_dir: Path = Path("rules")
+    home_region: str = Field(default="VN", min_length=2, max_length=2)
+
+    max_body_bytes: int = Field(default=10 * MiB, gt=0)
+    max_email_bytes: int = Field(default=10 * MiB, gt=0)
+    max_sms_chars: int = Field(default=5000, gt=0)
+    db_pool_size: int = Field(default=10, gt=0)
+    access_log: bool = True
+    enable_bench_echo: bool = False
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.triage_env != "production":
+            return self
+        problems = []
+        if self.secret_key in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
+            problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+        if not self.database_url:
+            problems.append("DATABASE_URL must be set explicitly")
+        if not self.redis_url:
+            problems.append("REDIS_URL must be set explicitly")
+        if problems:
+            raise ValueError("unsafe production configuration: " + "; ".join(problems))
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured database, or SQLite under var/ in development."""
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite:///{(self.var_dir / 'triage.sqlite3').resolve()}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Point bare postgres URLs at psycopg 3, the driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def new_secret() -> str:
+    """A fresh random secret for generated demo configuration."""
+    return secrets.token_urlsafe(48)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,36 @@
+"""Stored reports: the raw input exactly as received, and its analysis."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Float, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db import Base, PortableJSON, utcnow
+
+
+class Report(Base):
+    __tablename__ = "reports"
+    # NULLs are distinct in both SQLite and PostgreSQL, so reports without a reference or key never collide.
+    __table_args__ = (
+        UniqueConstraint("reporter_id", "reference"),
+        UniqueConstraint("reporter_id", "idempotency_key"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("reporters.id"), index=True)
+    reference: Mapped[str | None] = mapped_column(String(200))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    # SHA-256 of the canonical request: a key or reference reused for other content is a 409, not a replay.
+    request_hash: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(10))
+    content_type: Mapped[str] = mapped_column(String(100))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    analysis: Mapped[dict[str, Any]] = mapped_column(PortableJSON)
+    ruleset_version: Mapped[str] = mapped_column(String(80))
+    score: Mapped[float] = mapped_column(Float)
+    level: Mapped[str] = mapped_column(String(10), index=True)
+    case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"), index=True, default=None)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

@@ -1,0 +1,48 @@
+"""The OpenAPI description of the report body, which the endpoint reads itself (two media types)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from service.ingest.schemas import ReportCreate
+
+REPORT_SCHEMA = TypeAdapter(ReportCreate).json_schema(ref_template="#/components/schemas/{model}")
+REPORT_DEFS: dict[str, Any] = REPORT_SCHEMA.pop("$defs", {})
+
+REPORT_REQUEST_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": REPORT_SCHEMA},
+        "message/rfc822": {"schema": {"type": "string", "format": "binary"}},
+    },
+}
+
+PROBLEM = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+REPORT_CREATED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "A retry: the first result, unchanged"},
+    401: {"description": "Missing, unknown or revoked API key", **PROBLEM},
+    409: {"description": "Idempotency-Key or reference reused for other content", **PROBLEM},
+    413: {"description": "Body over the size cap", **PROBLEM},
+    415: {"description": "Neither application/json nor message/rfc822", **PROBLEM},
+    422: {"description": "Invalid JSON, fields or email", **PROBLEM},
+}
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+def component_schemas() -> dict[str, Any]:
+    """Schemas to merge into the app's OpenAPI components."""
+    return {**REPORT_DEFS, "Problem": PROBLEM_SCHEMA}

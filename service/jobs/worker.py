@@ -1,0 +1,89 @@
+"""Worker processes: one RQ worker per queue (rq #1716), supervised, plus the outbox relay."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import redis
+from rq import Queue, Worker
+from rq.serializers import JSONSerializer
+
+from service.db import Database
+from service.jobs.publisher import OutboxPublisher
+from service.jobs.queue import QUEUES
+
+log = logging.getLogger(__name__)
+RESTART_DELAY = 1.0
+
+
+def run_queue_worker(*, redis_url: str, queue: str) -> None:
+    """Work one queue until stopped; the scheduler is on because retries with a delay need it."""
+    connection = redis.Redis.from_url(redis_url)
+    worker = Worker(
+        [Queue(queue, connection=connection, serializer=JSONSerializer)],
+        connection=connection,
+        serializer=JSONSerializer,
+    )
+    worker.work(with_scheduler=True, logging_level="WARNING")
+
+
+class Supervisor:
+    """Keeps child processes alive: a child that dies is started again, until `stop()`."""
+
+    def __init__(self, commands: dict[str, list[str]]) -> None:
+        self.commands = commands
+        self.children: dict[str, subprocess.Popen[bytes]] = {}
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        """Start every child and restart the ones that exit; returns once stopped."""
+        while not self.stopping.is_set():
+            for name, command in self.commands.items():
+                child = self.children.get(name)
+                if child is None or child.poll() is not None:
+                    if child is not None:
+                        log.warning("%s exited with %s; restarting", name, child.returncode)
+                    self.children[name] = subprocess.Popen(command)  # noqa: S603 - our own argv
+            self.stopping.wait(RESTART_DELAY)
+        self._terminate_children()
+
+    def stop(self, *_: object) -> None:
+        self.stopping.set()
+
+    def _terminate_children(self) -> None:
+        for child in self.children.values():
+            if child.poll() is None:
+                child.terminate()
+        deadline = time.monotonic() + 15
+        for child in self.children.values():
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def worker_commands(queues: tuple[str, ...] = QUEUES) -> dict[str, list[str]]:
+    """One `triage worker --queue Q` child per queue."""
+    return {
+        f"worker:{queue}": [sys.executable, "-m", "service.cli", "worker", "--queue", queue]
+        for queue in queues
+    }
+
+
+def run_worker_pool(*, db: Database, redis_url: str) -> None:
+    """`triage worker`: the outbox relay in a thread, and a supervised worker per queue."""
+    publisher = OutboxPublisher(db, redis_url)
+    supervisor = Supervisor(worker_commands())
+    relay = threading.Thread(
+        target=publisher.run_relay, args=(supervisor.stopping,), daemon=True, name="outbox-relay"
+    )
+    relay.start()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, supervisor.stop)
+    supervisor.run()
+    relay.join(timeout=5)

@@ -1,0 +1,55 @@
+"""Building the long-lived parts of a process from `Settings`: database, analyzer, Redis."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from service.analysis.pipeline import Analyzer
+from service.config import Settings
+from service.db import Database
+from service.jobs.redis_server import EmbeddedRedis
+from service.parsing.email import EmailLimits
+from service.parsing.ip_origin import IpOriginLookup
+from service.scoring import RulesetHolder
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def migrate(database_url: str) -> None:
+    """Bring the schema up to the newest Alembic revision."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    command.upgrade(config, "head")
+
+
+def build_database(settings: Settings) -> Database:
+    """The configured database (SQLite under var/ by default)."""
+    return Database(settings.effective_database_url, pool_size=settings.db_pool_size)
+
+
+def build_analyzer(settings: Settings) -> Analyzer:
+    """Load the rules, lists and geo data once; refuses to start on an invalid ruleset."""
+    rules = RulesetHolder()
+    loaded = rules.reload(settings.rules_dir)
+    if not loaded.ok:
+        problems = "; ".join(str(issue) for issue in loaded.issues[:20])
+        raise RuntimeError(f"the rules in {settings.rules_dir} are invalid: {problems}")
+    ip_lookup = IpOriginLookup.load(lists_dir=settings.rules_dir / "lists", home_region=settings.home_region)
+    limits = EmailLimits(max_bytes=settings.max_email_bytes)
+    return Analyzer(home_region=settings.home_region, rules=rules, ip_lookup=ip_lookup, email_limits=limits)
+
+
+def resolve_redis_url(settings: Settings) -> tuple[str, EmbeddedRedis | None]:
+    """REDIS_URL when set; otherwise an embedded server under var/, started now."""
+    if settings.redis_url:
+        return settings.redis_url, None
+    embedded = EmbeddedRedis(settings.var_dir)
+    url = embedded.start()
+    # Child processes (the worker) find the same embedded server through the environment.
+    os.environ["REDIS_URL"] = url
+    return url, embedded

@@ -1,0 +1,84 @@
+"""`triage serve` as a user runs it: a real process, real worker processes, real Redis, each database."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from service.cases.models import Case
+from service.db import Database
+from tests.conftest import FILES
+from tests.integration.server import run_triage, serving, triage_env
+
+pytestmark = pytest.mark.slow
+
+
+def wait_for_enrichment(db: Database, case_id: str, timeout: float = 30) -> Case:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with db.session() as db_session:
+            case = db_session.scalar(select(Case).where(Case.id == case_id))
+            if case is not None and case.enriched_at is not None:
+                return case
+        time.sleep(0.2)
+    raise AssertionError(f"case {case_id} was not enriched by a worker within {timeout}s")
+
+
+def test_serve_takes_the_readme_examples_and_a_worker_enriches(
+    tmp_path: Path, database_url: str, redis_url: str, db: Database
+) -> None:
+    env = triage_env(var_dir=tmp_path, database_url=database_url, redis_url=redis_url)
+    key = run_triage("keys", "create", "--name", "integration-operator", env=env).strip()
+    assert key.startswith("tt_")
+    auth = {"Authorization": f"Bearer {key}"}
+    with serving(env=env) as base_url:
+        assert httpx.get(f"{base_url}/readyz").json()["status"] == "ready"
+        sms = httpx.post(
+            f"{base_url}/v1/reports",
+            headers={**auth, "Content-Type": "application/json"},
+            content=(FILES / "reports" / "sms_threat.json").read_bytes(),
+            timeout=10,
+        )
+        assert sms.status_code == 201, sms.text
+        email = httpx.post(
+            f"{base_url}/v1/reports",
+            headers={**auth, "Content-Type": "message/rfc822"},
+            content=(FILES / "reports" / "extortion.eml").read_bytes(),
+            timeout=10,
+        )
+        assert email.status_code == 201, email.text
+        queued = [r.json() for r in (sms, email) if r.json()["queued"]]
+        assert queued, "the threatening SMS must be queued for review"
+        for report in queued:
+            case = wait_for_enrichment(db, report["case_id"])
+            assert case.report_count == 1
+        again = httpx.get(f"{base_url}/v1/reports/{sms.json()['id']}", headers=auth)
+        assert again.json() == sms.json()
+
+
+def test_serve_without_redis_url_starts_an_embedded_redis(tmp_path: Path, db: Database) -> None:
+    database_url = f"sqlite:///{tmp_path / 'solo.sqlite3'}"
+    env = triage_env(var_dir=tmp_path, database_url=None, redis_url=None)
+    env["DATABASE_URL"] = database_url
+    with serving("--no-worker", env=env) as base_url:
+        ready = httpx.get(f"{base_url}/readyz").json()
+        assert ready["checks"] == {"database": "ok", "redis": "ok"}
+    assert (tmp_path / "redis" / "appendonlydir").exists() or (tmp_path / "redis" / "appendonly.aof").exists()
+
+
+def test_demo_mode_prints_a_working_key(tmp_path: Path) -> None:
+    env = triage_env(var_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'demo.sqlite3'}", redis_url=None)
+    with serving("--no-worker", "--demo", env=env) as base_url:
+        credentials = json.loads((tmp_path / "demo-credentials.json").read_text())
+        response = httpx.post(
+            f"{base_url}/v1/reports",
+            headers={"Authorization": f"Bearer {credentials['api_key']}"},
+            json=json.loads((FILES / "reports" / "sms_benign.json").read_text()),
+        )
+        assert response.status_code == 201
+        assert credentials["analyst_password"]
