@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import re2
 
+from service.scoring.accents import Signature, signature
 from service.scoring.fields import ALLOWED_OPERATORS, KNOWN_FIELDS, FieldKind
 from service.scoring.lists import ListStore
 from service.scoring.textnorm import normalize_phrase
@@ -18,6 +19,8 @@ from service.scoring.textnorm import normalize_phrase
 MAX_KEYWORDS_PER_ATOM = 50_000
 MAX_PHRASE_CHARS = 300
 MAX_REGEX_CHARS = 2_000
+
+Phrases = tuple[tuple[str, frozenset[Signature] | None], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +36,8 @@ class Atom:
         """The kind of the tested field."""
         return KNOWN_FIELDS[self.field]
 
-    def phrases(self) -> tuple[str, ...]:
-        """The normalised phrases a text atom looks for (keywords, or a list used on a text field)."""
+    def phrases(self) -> Phrases:
+        """The normalised phrases a text atom looks for, with their accent signatures."""
         if self.op == "keywords":
             return self.value  # type: ignore[return-value]
         if self.op == "in_list" and self.kind is FieldKind.TEXT:
@@ -79,16 +82,21 @@ def _strings(value: object, what: str) -> tuple[str, ...] | str:
     return tuple(items)
 
 
-def _phrases(items: tuple[str, ...], what: str) -> tuple[str, ...] | str:
-    phrases: set[str] = set()
+def _phrases(items: tuple[str, ...], what: str) -> Phrases | str:
+    """Normalised phrases, each with the accent signatures it allows (None: any spelling)."""
+    allowed: dict[str, set[Signature] | None] = {}
     for item in items:
         if len(item) > MAX_PHRASE_CHARS:
             return f"{what}: phrase longer than {MAX_PHRASE_CHARS} characters"
         phrase = normalize_phrase(item)
         if not phrase:
             return f"{what}: {item!r} normalises to nothing"
-        phrases.add(phrase)
-    return tuple(sorted(phrases))
+        marks = signature(item)
+        if marks is None or (phrase in allowed and allowed[phrase] is None):
+            allowed[phrase] = None
+        else:
+            allowed.setdefault(phrase, set()).add(marks)  # type: ignore[union-attr]
+    return tuple(sorted((p, None if s is None else frozenset(s)) for p, s in allowed.items()))
 
 
 def _scalar(kind: FieldKind, value: object, what: str) -> Hashable | str:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 import ahocorasick
 import re2
 
+from service.scoring.accents import Signature, accents_agree
 from service.scoring.atoms import Atom, compile_regex, regex_options
 from service.scoring.model import Evidence
 from service.scoring.scanview import ScanView
@@ -28,7 +29,7 @@ class TextIndex:
     def __init__(self, atoms: Iterable[tuple[int, Atom]]) -> None:
         self._automaton = ahocorasick.Automaton()
         self._phrase_ids: dict[str, int] = {}
-        self._keyword_atoms: dict[str, dict[int, list[int]]] = {}
+        self._keyword_atoms: dict[str, dict[int, list[tuple[int, frozenset[Signature] | None]]]] = {}
         self._regexes: dict[str, list[tuple[int, re2._Regexp]]] = {}
         self._regex_sets: dict[str, re2.Set] = {}
         self._whole: dict[str, list[tuple[int, Atom]]] = {}
@@ -49,8 +50,8 @@ class TextIndex:
         phrases = atom.phrases()
         if phrases:
             by_phrase = self._keyword_atoms.setdefault(atom.field, {})
-            for phrase in phrases:
-                by_phrase.setdefault(self._phrase_id(phrase), []).append(atom_id)
+            for phrase, allowed in phrases:
+                by_phrase.setdefault(self._phrase_id(phrase), []).append((atom_id, allowed))
         elif atom.op == "regex":
             compiled = compile_regex(str(atom.value))
             if isinstance(compiled, str):
@@ -96,14 +97,22 @@ class TextIndex:
         text = view.text
         size = len(text)
         for end, (phrase_id, length, left, right) in self._automaton.iter(text):
-            atom_ids = by_phrase.get(phrase_id)
-            if atom_ids is None:
+            candidates = by_phrase.get(phrase_id)
+            if candidates is None:
                 continue
             start = end - length + 1
             if (left and start > 0 and text[start - 1].isalnum()) or (
                 right and end + 1 < size and text[end + 1].isalnum()
             ):
                 continue
+            original: str | None = None
+            atom_ids: list[int] = []
+            for atom_id, allowed in candidates:
+                if allowed is not None:
+                    original = original if original is not None else view.evidence_text(start, end + 1)[0]
+                    if not accents_agree(original, allowed):
+                        continue
+                atom_ids.append(atom_id)
             self._record(atom_ids, field, view, (start, end + 1), true_atoms)
 
     def _scan_regexes(self, field: str, view: ScanView, true_atoms: TrueAtoms) -> None:

@@ -1,0 +1,43 @@
+"""Diacritics a rule author wrote are honoured when the message has diacritics too.
+
+Folding makes "mày" (you), "máy" (machine), "mấy" (a few) and "may" (lucky) one word, so "giết mày" would
+match "giết mấy con gà". Matching stays diacritic-insensitive for text typed without marks ("giet may"),
+but where both the keyword word and the message word carry marks, the marks must be the same.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+WordMarks = tuple[str, ...]
+Signature = tuple[WordMarks, ...]
+
+
+@lru_cache(maxsize=65536)
+def word_marks(word: str) -> WordMarks:
+    """The diacritics of one word, order-free ("toà" and "tòa" agree); đ counts as a mark."""
+    folded = word.casefold()
+    marks = sorted(c for c in unicodedata.normalize("NFD", folded) if unicodedata.combining(c))
+    if "đ" in folded:
+        marks.append("đ")
+    return tuple(marks)
+
+
+def signature(keyword: str) -> Signature | None:
+    """Per-word marks of a keyword, or None when it has none (then any spelling matches)."""
+    marks = tuple(word_marks(word) for word in keyword.split())
+    return marks if any(marks) else None
+
+
+def accents_agree(original: str, allowed: frozenset[Signature]) -> bool:
+    """True if the original words fit one allowed signature (unmarked words fit anything)."""
+    seen = tuple(word_marks(word) for word in original.split())
+    if not any(seen):
+        return True
+    for expected in allowed:
+        if len(expected) != len(seen):
+            return True  # separators or teencode changed the words: no alignment, do not guess a miss
+        if all(not want or not got or want == got for want, got in zip(expected, seen, strict=True)):
+            return True
+    return False
