@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -22,8 +21,8 @@ LISTS = Path(__file__).parents[2] / "files" / "text" / "lists"
 
 
 @pytest.fixture(scope="module")
-def origin() -> Iterator[IpOriginLookup]:
-    yield IpOriginLookup.load(lists_dir=LISTS, home_region="VN")
+def origin() -> IpOriginLookup:
+    return IpOriginLookup.load(lists_dir=LISTS, home_region="VN")
 
 
 class FakeMmdb:
