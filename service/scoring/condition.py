@@ -111,8 +111,9 @@ class _Parser:
         token = self.take()
         if token == "(":  # noqa: S105 - a condition token, not a secret
             node = self.parse_or(depth + 1)
-            if self.take() != ")":
+            if self.peek() != ")":
                 raise ConditionError("missing ')'")
+            self.take()
             return node
         if token in {"1", "all", "any"} and self.peek() == "of":
             self.take()
