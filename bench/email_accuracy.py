@@ -1,0 +1,181 @@
+"""Agreement of `parse_email` with Apache SpamAssassin's Received parser, and with auth truth.
+
+Usage:
+    python bench/email_accuracy.py FOLDER --sa-relays SA.tsv [--sa-orig SA_ORIG.tsv]
+        [--truth TRUTH.tsv] [--cases CASES.jsonl] [-v]
+
+SA.tsv / SA_ORIG.tsv come from `sa_relays.sh --all --long --stats FILES` (SA_ORIG with --orig-hdrs);
+TRUTH.tsv has columns path, ar_sender_ip, ..., ar_spf, ar_dkim, ar_dmarc; CASES.jsonl holds single
+Received lines with their expected fields (null for a line that names no relay).
+
+Figures printed:
+  relays   our untrusted Received chain (SA-style trust) == SA's untrusted chain, IP by IP
+  relays/public  the public IPs of our untrusted Received relays == those of SA's untrusted chain
+  origin   our origin_ip == SA's deepest untrusted hop with --orig-hdrs
+  origin/public  the same, SA's side reduced to its deepest untrusted *public* hop
+  auth     (spf, dkim, dmarc) == truth;  provider_ip == truth's ar_sender_ip where it has one
+  cases    Received lines parsed as labelled
+
+Intentional differences from SpamAssassin (why we are right):
+  1. origin_ip is the deepest untrusted *public* hop. SA's deepest untrusted hop can be a private
+     address (a sender's LAN, 10.x/192.168.x, or a webmail header carrying one); it is not
+     routable, so it cannot be where the mail came from. "origin/public" measures this rule.
+  2. X-Sender-IP (not in SA's list) counts as an originating hop only when it names an IP the
+     chain does not already have: Outlook stamps it with the IP that reached Outlook.
+  3. auth is read from the topmost Authentication-Results header only, like the truth file: deeper
+     ones may come from relays the sender controls. Received-SPF is used only when there is no
+     Authentication-Results at all.
+  4. Received lines longer than 4 KB are cut before parsing (SA reads them whole): bounded time.
+  5. GMX's pseudo-auth token is reported as "GMX" (SA appends "(proto / host)"), as SA's own test
+     labels it; only its truthiness matters for trust.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import ipaddress
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from service.parsing.email import EmailParseError, parse_email
+from service.parsing.email.received import parse_received
+from service.parsing.email.received_post import RelayFields
+
+
+def _public(ip: str) -> bool:
+    try:
+        return ipaddress.ip_address(ip).is_global
+    except ValueError:
+        return False
+
+
+def load_sa(path: Path) -> dict[str, list[tuple[str, str]]]:
+    """file -> [(T|U, ip)] newest first, from sa_relays.sh --all --long --stats output."""
+    chains: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            cols = line.rstrip("\n").split("\t")
+            if cols[0] == "#":
+                chains.setdefault(Path(cols[1]).name, [])
+            elif len(cols) >= 3:
+                chains[Path(cols[0]).name].append((cols[1], cols[2]))
+    return chains
+
+
+def load_truth(path: Path) -> dict[str, dict[str, str]]:
+    """path -> row of the truth TSV."""
+    with path.open(encoding="utf-8") as handle:
+        return {Path(row["path"]).name: row for row in csv.DictReader(handle, delimiter="\t")}
+
+
+def score_cases(path: Path, verbose: bool) -> tuple[int, int]:
+    """(lines parsed as labelled, lines)."""
+    good = total = 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        case = json.loads(line)
+        total += 1
+        got = parse_received(case["received"].encode("utf-8"))
+        expected = case["expected"]
+        if expected is None:
+            ok = not isinstance(got, RelayFields)
+        else:
+            ok = isinstance(got, RelayFields) and all(getattr(got, k) == v for k, v in expected.items())
+        good += ok
+        if not ok and verbose:
+            print("case  ", case["received"][:150], "\n   exp", expected, "\n   got", got)
+    return good, total
+
+
+class Tally:
+    """Counts agreement per metric and keeps a few mismatches."""
+
+    def __init__(self) -> None:
+        self.good: dict[str, int] = defaultdict(int)
+        self.total: dict[str, int] = defaultdict(int)
+        self.misses: dict[str, list[str]] = defaultdict(list)
+
+    def add(self, metric: str, ok: bool, note: str) -> None:
+        self.total[metric] += 1
+        self.good[metric] += ok
+        if not ok:
+            self.misses[metric].append(note)
+
+    def report(self, verbose: bool) -> None:
+        for metric in self.total:
+            good, total = self.good[metric], self.total[metric]
+            print(f"{metric:16s} {good:5d} / {total:5d}  {100 * good / total:6.2f} %")
+            for note in self.misses[metric][: 50 if verbose else 0]:
+                print("    ", note)
+
+
+def _none(value: str | None) -> str | None:
+    return value or None
+
+
+def score_email(name: str, raw: bytes, args: argparse.Namespace, data: dict, tally: Tally) -> None:
+    try:
+        parsed = parse_email(raw)
+    except EmailParseError as error:
+        tally.add("parse", False, f"{name}: {error}")
+        return
+    tally.add("parse", True, name)
+    received = [r for r in parsed.relays if r.source == "received"]
+    if name in data["sa"]:
+        sa_untrusted = [ip for tag, ip in data["sa"][name] if tag == "U"]
+        ours = [r.ip or "" for r in received if not r.trusted]
+        tally.add("relays", ours == sa_untrusted, f"{name}: ours {ours} sa {sa_untrusted}")
+        ours_pub = [r.ip for r in received if r.ip and _public(r.ip) and not r.trusted]
+        sa_pub = [ip for ip in sa_untrusted if _public(ip)]
+        tally.add("relays/public", ours_pub == sa_pub, f"{name}: ours {ours_pub} sa {sa_pub}")
+    if name in data["orig"]:
+        sa_u = [ip for tag, ip in data["orig"][name] if tag == "U"]
+        deepest = sa_u[-1] if sa_u else None
+        deepest_pub = next((ip for ip in reversed(sa_u) if _public(ip)), None)
+        tally.add("origin", parsed.origin_ip == deepest, f"{name}: ours {parsed.origin_ip} sa {deepest}")
+        tally.add(
+            "origin/public",
+            parsed.origin_ip == deepest_pub,
+            f"{name}: ours {parsed.origin_ip} sa {deepest_pub}",
+        )
+    row = data["truth"].get(name)
+    if row is not None:
+        truth = (_none(row["ar_spf"]), _none(row["ar_dkim"]), _none(row["ar_dmarc"]))
+        ours_auth = (parsed.auth.spf, parsed.auth.dkim, parsed.auth.dmarc)
+        tally.add("auth", ours_auth == truth, f"{name}: ours {ours_auth} truth {truth}")
+        if _public(row["ar_sender_ip"]):  # anonymisation damaged a few ("172.81.117.")
+            tally.add("provider_ip", parsed.provider_ip == row["ar_sender_ip"],
+                      f"{name}: ours {parsed.provider_ip} truth {row['ar_sender_ip']}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--sa-relays", type=Path)
+    parser.add_argument("--sa-orig", type=Path)
+    parser.add_argument("--truth", type=Path)
+    parser.add_argument("--cases", type=Path)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args()
+    data = {
+        "sa": load_sa(args.sa_relays) if args.sa_relays else {},
+        "orig": load_sa(args.sa_orig) if args.sa_orig else {},
+        "truth": load_truth(args.truth) if args.truth else {},
+    }
+    tally = Tally()
+    for path in sorted(args.folder.glob("*.eml")):
+        score_email(path.name, path.read_bytes(), args, data, tally)
+    tally.report(args.verbose)
+    if args.cases:
+        good, total = score_cases(args.cases, args.verbose)
+        print(f"{'cases':16s} {good:5d} / {total:5d}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""`parse_email`: the whole analysis of one raw email, pure and bounded."""
+
+from __future__ import annotations
+
+from service.parsing.email import trust as trust_mod
+from service.parsing.email.addresses import Address, parse_address_list
+from service.parsing.email.anomalies import HeaderFacts, find_anomalies
+from service.parsing.email.auth_results import authentication_findings
+from service.parsing.email.chain import build_chain, parse_date
+from service.parsing.email.charsets import decode_encoded_words, header_text
+from service.parsing.email.headers import RawField, looks_like_header_block, split_message
+from service.parsing.email.html_text import html_links, html_to_text
+from service.parsing.email.limits import EmailLimits, EmailParseError
+from service.parsing.email.mime import walk
+from service.parsing.email.model import ParsedEmail
+from service.parsing.email.trust import TrustConfig
+from service.parsing.email.urls import collect_urls
+
+_ADDRESS_FIELDS = ("from", "sender", "reply-to", "return-path", "to")
+# Machine-written fields: never RFC 2047 text, often large; decoding them only costs time.
+_OPAQUE_PREFIXES = ("x-", "arc-", "dkim-", "authentication-results", "received-spf", "list-")
+_DEFAULT_LIMITS = EmailLimits()
+_DEFAULT_TRUST = TrustConfig()
+_UNDECODED = frozenset({"received", "message-id", "date", "references", "in-reply-to", "dkim-signature"})
+
+
+def _one(found: list[Address]) -> Address | None:
+    return found[0] if found else None
+
+
+def _first(fields: list[RawField], key: str) -> RawField | None:
+    return next((f for f in fields if f.key == key), None)
+
+
+def _values(fields: list[RawField], key: str, limit: int) -> list[str]:
+    return [header_text(f.unfolded()[:limit]) for f in fields if f.key == key]
+
+
+def _decoded_headers(
+    fields: list[RawField], limits: EmailLimits, defects: list[str]
+) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for item in fields:
+        value = item.unfolded()[: limits.max_header_value_chars]
+        if item.key in _UNDECODED or item.key.startswith(_OPAQUE_PREFIXES):
+            out.append((item.name, header_text(value)))
+        else:
+            out.append((item.name, decode_encoded_words(value, limits.max_encoded_words, defects)))
+    return out
+
+
+def _addresses(fields: list[RawField], key: str, limits: EmailLimits, defects: list[str]) -> list[Address]:
+    item = _first(fields, key)
+    if item is None:
+        return []
+    value = header_text(item.unfolded()[: limits.max_header_value_chars])
+    return parse_address_list(
+        value,
+        field=item.name,
+        max_addresses=limits.max_addresses,
+        max_words=limits.max_encoded_words,
+        defects=defects,
+    )
+
+
+def _check_input(raw: bytes, limits: EmailLimits) -> None:
+    if not isinstance(raw, bytes | bytearray | memoryview):
+        raise EmailParseError("an email must be given as bytes")
+    if len(raw) > limits.max_bytes:
+        raise EmailParseError(f"email larger than {limits.max_bytes} bytes")
+    if not raw.strip():
+        raise EmailParseError("empty input")
+
+
+def parse_email(
+    raw: bytes, *, limits: EmailLimits = _DEFAULT_LIMITS, trust: TrustConfig = _DEFAULT_TRUST
+) -> ParsedEmail:
+    """Analyse one raw RFC 5322 message; raise EmailParseError only if it is not an email at all."""
+    _check_input(raw, limits)
+    raw = bytes(raw)
+    defects: list[str] = []
+    fields, body = split_message(raw, limits, defects)
+    if not looks_like_header_block(fields):
+        raise EmailParseError("no email headers found (From, To, Subject, Date, Received or Message-ID)")
+    addresses = {key: _addresses(fields, key, limits, defects) for key in _ADDRESS_FIELDS}
+    chain = build_chain(fields, limits.max_received, defects)
+    if chain.unparseable:
+        defects.append(f"{chain.unparseable} Received header(s) could not be parsed")
+    findings = authentication_findings(
+        _values(fields, "authentication-results", 8192), _values(fields, "received-spf", 8192)
+    )
+    relays = trust_mod.assign_trust(chain.relays, trust)
+    provider_ip, provider_rule, boundary = trust_mod.provider_ip(
+        relays, trust, findings.sender_ip, findings.spf_client_ip
+    )
+    if trust.trust_provider_hops:
+        relays = trust_mod.trust_provider_hops(relays, boundary)
+    found_provider = trust_mod.recipient_provider(relays, trust)
+    origin_ip, origin_rule = trust_mod.origin(relays)
+    mime = walk(fields, body, limits, defects)
+    body_text, links = _body_text(mime.plain, mime.html, limits)
+    date_field = _first(fields, "date")
+    date = parse_date(header_text(date_field.unfolded())) if date_field else None
+    message_id = _first(fields, "message-id")
+    subject = _first(fields, "subject")
+    from_ = _one(addresses["from"])
+    facts = HeaderFacts(
+        from_=from_,
+        from_present=_first(fields, "from") is not None,
+        reply_to=addresses["reply-to"],
+        return_path=_one(addresses["return-path"]),
+        message_id=header_text(message_id.unfolded()) if message_id else None,
+        date=date,
+        received_dates=chain.received_dates,
+    )
+    return ParsedEmail(
+        subject=decode_encoded_words(subject.unfolded()[: limits.max_header_value_chars],
+                                     limits.max_encoded_words, defects) if subject else None,
+        from_=from_,
+        sender=_one(addresses["sender"]),
+        reply_to=addresses["reply-to"],
+        return_path=facts.return_path,
+        to=addresses["to"],
+        message_id=facts.message_id or None,
+        date=date.isoformat() if date else None,
+        headers=_decoded_headers(fields, limits, defects),
+        body_text=body_text,
+        urls=collect_urls(body_text, links, limits.max_urls),
+        attachments=mime.attachments,
+        relays=relays,
+        origin_ip=origin_ip,
+        origin_rule=origin_rule,
+        provider_ip=provider_ip,
+        provider_ip_rule=provider_rule,
+        provider=found_provider[0] if found_provider else None,
+        auth=findings.auth,
+        anomalies=find_anomalies(facts),
+        defects=list(dict.fromkeys(defects)),
+        size=len(raw),
+        mime_parts=mime.parts,
+    )  # fmt: skip
+
+
+def _body_text(plain: list[str], html: list[str], limits: EmailLimits) -> tuple[str, list[str]]:
+    """Plain text preferred; HTML converted only when there is no plain text. Links from all HTML."""
+    links = [link for part in html for link in html_links(part[: limits.max_text_per_part * 40])]
+    chosen = [p for p in plain if p.strip()]
+    if not chosen:
+        chosen = [html_to_text(part, limits.max_text_per_part) for part in html]
+    return "\n\n".join(chosen)[: limits.max_body_text], links

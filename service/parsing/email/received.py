@@ -1,0 +1,275 @@
+"""Parse one Received header into a relay, the way SpamAssassin's Received parser reads it.
+
+`parse_received(value)` returns a `RelayFields` for a handover between two hosts, `SKIPPED` for a
+line that names no relay (local delivery, scanners, fetchmail...), or `None` when the line cannot be
+read. It works on bytes because RE2 on bytes avoids the str<->UTF-8 offset work of the wrapper.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import re2
+
+from service.parsing.email import received_rules as rules
+from service.parsing.email.ipaddr import IP_RX, normalize_ip
+from service.parsing.email.received_auth import detect_auth
+from service.parsing.email.received_post import RelayFields, fields_from
+from service.parsing.email.rx import first_group, groups, matches
+from service.parsing.email.rx import spans as rx_spans
+
+_MAX_LINE = 4096  # a Received header longer than this is cut: real ones are < 1 KB
+_DATE_TAIL = re2.compile(
+    rb"[\s;]+((?:(?:Mon|T(?:ue|hu)|Wed|Fri|S(?:at|un)), )?\d+ "
+    rb"(?:J(?:an|u[nl])|Feb|Ma[ry]|A(?:pr|ug)|Sep|Oct|Nov|Dec) \d+ \d+:\d+(?::\d+)? \S+)$"
+)
+_ID = re2.compile(rb" id <?([^\s<>;]{3,})")
+_HELO_EQ = re2.compile(rb"\bhelo=([-A-Za-z0-9.\^+_&:=?!@%*$\\/]+)")
+_HELO_CMD = re2.compile(rb"\b(?:HELO|EHLO) ([-A-Za-z0-9.\^+_&:=?!@%*$\\/]+)")
+_BY = re2.compile(rb" by (\S+)")
+_ENVFROM = re2.compile(rb"(?i)(?:return-path:? |envelope-(?:sender|from)[ =])(\S+)\b")
+_LOCAL_FROM_BY = re2.compile(rb"(?i)^from (\S+) by [^\s;]+ ?;")
+_BRACKETED_V4 = re2.compile(rb"^\[[\d.]+\]$")
+_SQUIRREL = re2.compile(rb"({IP})\b[^.\-].{9,79}by (\S+) with HTTP".replace(b"{IP}", IP_RX))
+_AOL = rules.compile_rx(rb"({IP}) by (\S+) \({IP}\) with HTTP \(WebMailUI\)")
+_BRACKET_IP = rules.compile_rx(rb"\[({IP})\]")
+_GUESS_HELO = re2.compile(rb"^(\S+)[^-A-Za-z0-9.]")
+_LOOSE_HELO = re2.compile(rb" \((\S+)\) ")
+_LOOSE_IP = rules.compile_rx(rb" \[({IP})(?:\.\d+)?\] ")
+_LOOSE_BY = re2.compile(rb"by (\S+) ")
+_STRIP_CHARS = b"\t\n\r\x0b\x0c #[]()<>|\x00"
+_STRIP = bytes.maketrans(_STRIP_CHARS, b"!" * len(_STRIP_CHARS))
+
+
+class Skip:
+    """Marker for a line that was recognised as naming no relay."""
+
+    def __init__(self, fetcher: bool = False, envfrom: str | None = None) -> None:
+        self.fetcher = fetcher
+        self.envfrom = envfrom
+
+
+SKIPPED = Skip()
+_WITH = re2.compile(rb" with (\S+)")
+_WITH_LOCAL_FOR = re2.compile(rb"\bwith local for\b")
+
+
+def _text(value: bytes) -> str:
+    return value.decode("utf-8", "replace")
+
+
+def _clean(value: bytes) -> str:
+    return _text(value.translate(_STRIP))
+
+
+_first = first_group
+
+
+def normalize_line(raw: bytes) -> tuple[bytes, bytes]:
+    """Collapse whitespace, cut the trailing date; return (line, date_text)."""
+    line = b" ".join(raw[:_MAX_LINE].split())
+    while line.endswith(b";"):
+        line = line[:-1].rstrip()
+    date = b""
+    if b";" in line:
+        date = line[line.rfind(b";") + 1 :].strip()
+    found = rx_spans(_DATE_TAIL, line)
+    if found is not None:
+        date = line[found[1][0] : found[1][1]]
+        line = line[: found[0][0]]
+    return line.replace(b")by ", b") by ", 1), date
+
+
+def parse_received(raw: bytes) -> RelayFields | Skip | None:
+    """Parse one unfolded Received value; see the module docstring for the three outcomes."""
+    line, date = normalize_line(raw)
+    if not (line[:5].lower() == b"from " or line[:6].lower() == b"(from "):
+        return SKIPPED
+    if b"with local for" in line and matches(_WITH_LOCAL_FOR, line):
+        return SKIPPED
+    local = _first(_LOCAL_FROM_BY, line)
+    if local is not None and not matches(_BRACKETED_V4, local):
+        return SKIPPED
+    base = _base_fields(line, date)
+    if line.startswith(b"from "):
+        found = _parse_from(line[5:], base)
+    elif line.startswith(b"FROM "):
+        found = _apply(rules.UPPER_FROM, line[5:], base)
+    elif line.startswith(b"(from "):
+        found = _first_rule(rules.PAREN_FROM, line[6:], base)
+    else:
+        found = None
+    if found is None:
+        found = _fallthrough(line, base)
+    if isinstance(found, Skip):
+        return found
+    return None if found is None else _finish(found)
+
+
+def _base_fields(line: bytes, date: bytes) -> RelayFields:
+    helo = _first(_HELO_EQ, line) or _first(_HELO_CMD, line) or b""
+    by_at = line.find(b" by ")
+    with_ = _first(_WITH, line[by_at:] if by_at >= 0 else line) or b""  # the protocol the receiver names
+    return RelayFields(
+        helo=_text(helo),
+        by=_text(_first(_BY, line) or b""),
+        id=_text(_first(_ID, line) or b""),
+        auth=detect_auth(line),
+        with_=_text(with_),
+        date=_text(date),
+    )
+
+
+def _fallthrough(line: bytes, base: RelayFields) -> RelayFields | None:
+    ip = base.ip
+    if not ip:
+        token = _first(_BRACKET_IP, line)
+        ip = (normalize_ip(_text(token)) or "") if token else ""
+    if ip and base.by:
+        return replace(base, ip=ip)
+    return None
+
+
+def _parse_from(line: bytes, base: RelayFields) -> RelayFields | Skip | None:
+    envfrom = _first(_ENVFROM, line)
+    if envfrom is not None:
+        base = replace(base, envfrom=_text(envfrom))
+    special = _webmail(line, base)
+    if special is not None:
+        return special
+    for guard, branch in rules.BRANCHES:
+        if (guard in line) if isinstance(guard, bytes) else matches(guard, line):
+            found = _first_rule(branch, line, base)
+            if found is not None:
+                return found
+            if guard == b"Exim":
+                base = _exim_loose(line, base)
+            break
+    return _generic(line, base)
+
+
+def _webmail(line: bytes, base: RelayFields) -> RelayFields | None:
+    if b" (SquirrelMail authenticated user " in line or b" (NaSMail authenticated user " in line:
+        found = groups(_SQUIRREL, line)
+        ip = normalize_ip(_text(found[0] or b"")) if found else None
+        if found is not None and ip:
+            return replace(base, ip=ip, by=_text(found[1] or b""))
+    if b"aol.com" in line and b"with HTTP (WebMailUI)" in line:
+        found = groups(_AOL, line)
+        ip = normalize_ip(_text(found[0] or b"")) if found else None
+        if found is not None and ip:
+            return replace(base, ip=ip, by=_text(found[1] or b""))
+    return None
+
+
+def _exim_loose(line: bytes, base: RelayFields) -> RelayFields:
+    """Exim's odd formats: take the little bits SpamAssassin takes, whatever else the line says."""
+    rdns = _first(rules.BRANCHES[4][1][4].rx, line) or b""
+    helo = _first(_LOOSE_HELO, line)
+    ip_token = _first(_LOOSE_IP, line)
+    by = _first(_LOOSE_BY, line)
+    return replace(
+        base,
+        rdns=_text(rdns),
+        helo=_text(helo) if helo is not None else base.helo,
+        ip=(normalize_ip(_text(ip_token)) or "") if ip_token else base.ip,
+        by=_text(by) if by is not None else base.by,
+    )
+
+
+def _generic(line: bytes, base: RelayFields) -> RelayFields | Skip | None:
+    if matches(rules.WITH_HTTP[0], line):
+        found = _apply(rules.WITH_HTTP[1], line, base)
+        if found is not None:
+            return found
+    if base.ip and base.by:  # the loose Exim branch found enough
+        return base
+    if not matches(rules.QMAIL_LDAP, line):
+        found = _apply(rules.SENDMAIL, line, base)
+        if found is not None:
+            return found
+    found = _first_rule(rules.GENERIC_A, line, base)
+    if found is None:
+        found = _qmail(line, base)
+    if found is None:
+        found = _first_rule(rules.GENERIC_B, line, base)
+    if found is None:
+        found = _first_rule(rules.IGNORED, line, base)
+    if found is None and not base.helo:
+        guess = _first(_GUESS_HELO, line)
+        if guess is not None:
+            return _fallthrough(line, replace(base, helo=_text(guess)))
+    return found
+
+
+def _qmail(line: bytes, base: RelayFields) -> RelayFields | None:
+    """qmail's many forms; SpamAssassin refuses a line whose SMTP/QMQP word is followed by ' id '."""
+    head = groups(rules.QMAIL_HEAD, line)
+    if head is None or (head[5] or b"").startswith(b" id "):
+        return None
+    found = _first_rule(rules.QMAIL, line, base)
+    if not isinstance(found, RelayFields):
+        return base  # SpamAssassin accepts the qmail line even when no sub-form gave the IP
+    return replace(found, rdns="") if found.rdns == "unknown" else found
+
+
+def _first_rule(
+    candidates: tuple[rules.Rule, ...], line: bytes, base: RelayFields
+) -> RelayFields | Skip | None:
+    hits = _hits(line)
+    for rule in candidates:
+        if rule.slot not in hits or (rule.need is not None and rule.need not in line):
+            continue
+        found = _apply(rule, line, base)
+        if found is not None:
+            return found
+    return None
+
+
+_last_hits: list[tuple[bytes, frozenset[int]]] = [(b"", frozenset())]
+
+
+def _hits(line: bytes) -> frozenset[int]:
+    """Indexes of the rules that match `line` (one RE2 set pass, memoised for the current line)."""
+    cached_line, cached = _last_hits[0]
+    if cached_line is line:
+        return cached
+    found = frozenset(rules.RULE_SET.Match(line) or ())
+    _last_hits[0] = (line, found)
+    return found
+
+
+def _apply(rule: rules.Rule, line: bytes, base: RelayFields) -> RelayFields | Skip | None:
+    found = groups(rule.rx, line)
+    if found is None:
+        return None
+    if rule.fix in ("skip", "fetcher", "qmail_scanner"):
+        return _skip_for(rule.fix, base)
+    if rule.fix == "exim_loose":
+        return None
+    values = {name: found[i] or b"" for i, name in enumerate(rule.fields) if name != "_"}
+    return fields_from(rule, values, line, base)
+
+
+def _skip_for(fix: str | None, base: RelayFields) -> Skip:
+    if fix == "fetcher":
+        return Skip(fetcher=True)
+    if fix == "qmail_scanner":
+        return Skip(envfrom=base.envfrom)
+    return SKIPPED
+
+
+def _finish(fields: RelayFields) -> RelayFields:
+    """SpamAssassin's final clean-up: trailing dots, 'unknown' rDNS, forbidden characters -> '!'."""
+    rdns = fields.rdns.rstrip(".")
+    if rdns.lower() == "unknown" or rdns.startswith("["):
+        rdns = ""
+    envfrom = fields.envfrom.lstrip(" <").rstrip(" >")
+    return replace(
+        fields,
+        rdns=_clean(rdns.encode("utf-8", "replace")),
+        helo=_clean(fields.helo.encode("utf-8", "replace")),
+        by=_clean(fields.by.rstrip(";").encode("utf-8", "replace")),
+        ident=_clean(fields.ident.encode("utf-8", "replace")),
+        envfrom=_clean(envfrom.encode("utf-8", "replace")),
+    )
