@@ -139,12 +139,28 @@ def _valid_addr_spec(spec: str) -> tuple[str, str] | None:
     return local, domain
 
 
+def _angle_start(text: str) -> int:
+    """Index of the first '<' outside a quoted string, or -1."""
+    quoted = False
+    escaped = False
+    for index, char in enumerate(text):
+        if escaped:
+            escaped = False
+        elif char == "\\" and quoted:
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == "<" and not quoted:
+            return index
+    return -1
+
+
 def _mailbox(item: str, max_words: int, defects: list[str]) -> Address | None:
     text, comments = _strip_comments(item)
     text = text.strip()
     if not text:
         return None
-    lt = text.find("<")
+    lt = _angle_start(text)
     if lt >= 0:
         gt = text.find(">", lt)
         if text[gt + 1 :].strip():
@@ -155,7 +171,7 @@ def _mailbox(item: str, max_words: int, defects: list[str]) -> Address | None:
         display = text[:lt].strip()
     else:
         spec, display = text, comments
-    parts = _valid_addr_spec(spec.replace(" ", "") if lt < 0 else spec)
+    parts = _valid_addr_spec(spec)
     if parts is None:
         raise _Unbalanced("not an addr-spec")
     name = _display_name(display, max_words, defects)

@@ -125,8 +125,7 @@ def split_multipart(body: bytes, boundary: bytes, max_parts: int, defects: list[
             end = pos - 1 if pos > 0 and body[pos - 1 : pos] == b"\r" else pos
             parts.append(body[start:end])
             if len(parts) >= max_parts:
-                defects.append(f"more than {max_parts} MIME parts; the rest ignored")
-                return parts
+                return parts  # the caller records the defect against its own limit
         after = line_start + len(delimiter)
         if body.startswith(b"--", after):
             return parts
@@ -214,6 +213,8 @@ def _push_children(
         defects.append(f"more than {limits.max_parts} MIME parts; the rest ignored")
         return
     children = split_multipart(body, boundary.encode("latin-1", "replace"), budget, defects)
+    if len(children) >= budget:
+        defects.append(f"more than {limits.max_parts} MIME parts; the rest ignored")
     for child in reversed(children):
         child_fields, child_body = split_message(child, limits, defects)
         stack.append((child_fields, child_body, depth + 1))
