@@ -31,7 +31,8 @@ def test_rfc8601_form_first_result_per_method():
 
 def test_results_inside_comments_are_not_read():
     verdicts, _ = parse_authentication_results(
-        "mx.google.com; arc=pass (i=1 spf=pass dkim=pass dmarc=pass fromdomain=x.example); spf=fail smtp.mailfrom=x"
+        "mx.google.com; arc=pass (i=1 spf=pass dkim=pass dmarc=pass fromdomain=x.example); "
+        "spf=fail smtp.mailfrom=x"
     )
     assert verdicts == {"spf": "fail"}
 

@@ -13,7 +13,10 @@ def test_html_to_text_runs_nothing_and_keeps_visible_text():
 
 
 def test_html_links_in_document_order():
-    html = '<a class=x HREF = "https://a.example/x?a=1&amp;b=2">x</a><img src=http://i.example/p.png><p data-src=no>'
+    html = (
+        '<a class=x HREF = "https://a.example/x?a=1&amp;b=2">x</a>'
+        "<img src=http://i.example/p.png><p data-src=no>"
+    )
     assert html_links(html) == ["https://a.example/x?a=1&b=2", "http://i.example/p.png"]
 
 
