@@ -20,7 +20,9 @@ LEVELS = ("low", "medium", "high", "critical")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("rules", type=Path)
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--column", default="free_text")

@@ -30,6 +30,7 @@ def signature(keyword: str) -> Signature | None:
     return marks if any(marks) else None
 
 
+@lru_cache(maxsize=65536)  # the same few words ("bạn", "mấy") recur in every message
 def accents_agree(original: str, allowed: frozenset[Signature]) -> bool:
     """True if the original words fit one allowed signature (unmarked words fit anything)."""
     seen = tuple(word_marks(word) for word in original.split())

@@ -14,7 +14,7 @@ from service.scoring.condition import Predicate, compile_tree, referenced_names
 from service.scoring.facts import fact_evidence
 from service.scoring.fields import FieldKind
 from service.scoring.model import Evidence, Rule
-from service.scoring.textindex import TextIndex, TrueAtoms
+from service.scoring.textindex import PendingEvidence, TextIndex, TrueAtoms
 
 MAX_EVIDENCE_PER_HIT = 10
 
@@ -90,5 +90,5 @@ class CompiledRules:
         seen: dict[Evidence, None] = {}
         for atom_id in self._positive_atoms[index]:
             for item in found.get(atom_id, ()):
-                seen.setdefault(item)
+                seen.setdefault(item.resolve() if isinstance(item, PendingEvidence) else item)
         return tuple(seen)[:MAX_EVIDENCE_PER_HIT]

@@ -19,10 +19,11 @@ MAX_SCAN_CHARS = 256 * 1024
 class ScanView:
     """One text field as scanned, with its way back to the original characters."""
 
-    __slots__ = ("_norm_starts", "_scan_starts", "normalized", "original", "text")
+    __slots__ = ("_norm_starts", "_scan_starts", "ascii_original", "normalized", "original", "text")
 
     def __init__(self, original: str) -> None:
         self.original = original
+        self.ascii_original = original.isascii()  # then no accent can disagree: skip those checks
         self.normalized: NormalizedView = normalize_text(original[:MAX_SCAN_CHARS])
         source = self.normalized.text
         self._scan_starts = [0]
@@ -50,6 +51,8 @@ class ScanView:
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """The span in the original text of scanned characters [start, end)."""
+        if len(self._scan_starts) == 1:  # no run was folded: scanned and normalised offsets are the same
+            return self.normalized.original_span(start, end)
         norm_start = self._to_normalized(start)
         norm_end = self._to_normalized(end - 1) + 1 if end > start else norm_start
         return self.normalized.original_span(norm_start, norm_end)

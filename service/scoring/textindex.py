@@ -20,7 +20,30 @@ from service.scoring.scanview import ScanView
 MAX_EVIDENCE_PER_ATOM = 3
 REGEX_SET_THRESHOLD = 32  # below this, one search per regex is cheaper than a set
 
-TrueAtoms = dict[int, list[Evidence]]
+
+
+class PendingEvidence:
+    """A keyword or regex hit whose original text is looked up only if a matching rule shows it.
+
+    Most atoms that hold belong to no matching rule ("you" is everywhere), so mapping every hit back to the
+    original text would be wasted work.
+    """
+
+    __slots__ = ("end", "field", "start", "view")
+
+    def __init__(self, field: str, view: ScanView, start: int, end: int) -> None:
+        self.field = field
+        self.view = view
+        self.start = start
+        self.end = end
+
+    def resolve(self) -> Evidence:
+        """The Evidence: field, original text and span."""
+        text, span = self.view.evidence_text(self.start, self.end)
+        return Evidence(self.field, text, span)
+
+
+TrueAtoms = dict[int, list[Evidence | PendingEvidence]]
 
 
 class TextIndex:
@@ -108,7 +131,7 @@ class TextIndex:
             original: str | None = None
             atom_ids: list[int] = []
             for atom_id, allowed in candidates:
-                if allowed is not None:
+                if allowed is not None and not view.ascii_original:
                     original = original if original is not None else view.evidence_text(start, end + 1)[0]
                     if not accents_agree(original, allowed):
                         continue
@@ -137,11 +160,9 @@ class TextIndex:
     def _record(
         atom_ids: Iterable[int], field: str, view: ScanView, span: tuple[int, int], true_atoms: TrueAtoms
     ) -> None:
-        evidence: Evidence | None = None
+        pending: PendingEvidence | None = None
         for atom_id in atom_ids:
             found = true_atoms.setdefault(atom_id, [])
             if len(found) < MAX_EVIDENCE_PER_ATOM:
-                if evidence is None:
-                    text, original = view.evidence_text(*span)
-                    evidence = Evidence(field, text, original)
-                found.append(evidence)
+                pending = pending or PendingEvidence(field, view, *span)
+                found.append(pending)
