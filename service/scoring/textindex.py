@@ -21,7 +21,6 @@ MAX_EVIDENCE_PER_ATOM = 3
 REGEX_SET_THRESHOLD = 32  # below this, one search per regex is cheaper than a set
 
 
-
 class PendingEvidence:
     """A keyword or regex hit whose original text is looked up only if a matching rule shows it.
 
