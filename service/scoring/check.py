@@ -79,7 +79,7 @@ def rules_check_main(argv: Sequence[str]) -> int:
     try:
         ruleset = load_ruleset(Path(args.dir), run_tests=True)
     except RulesetError as exc:
-        for issue in exc.issues:
+        for issue in sorted(exc.issues, key=lambda i: (i.path, i.line or 0)):
             print(issue)
         print(f"{len(errors_only(exc.issues))} error(s); ruleset refused", file=sys.stderr)
         return 1
