@@ -17,7 +17,6 @@ from functools import lru_cache
 from typing import Final
 
 import phonenumbers
-import re2
 from phonenumbers import PhoneNumberType, carrier, shortnumberinfo
 from phonenumbers.phonenumber import PhoneNumber
 
@@ -64,8 +63,14 @@ _TYPE_NAMES: Final = {
     PhoneNumberType.VOICEMAIL: "voicemail",
 }
 _MOBILE_TYPES: Final = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
-_SEPARATORS: Final = re2.compile(r"[\s.\-()/]+")
-_DIALABLE: Final = re2.compile(r"\+?[0-9]{1,20}")
+# Dialling separators are removed with str.translate: re2's str API costs ~10 µs a call here.
+_DROP_SEPARATORS: Final = str.maketrans("", "", " \t\n\r.-()/\u00a0")
+_MAX_DIGITS: Final = 20
+# Type and carrier of a Vietnamese number depend only on its first digits and its length (checked
+# against phonenumbers in the tests), so they are cached by prefix: numbers in SMS rarely repeat.
+_PREFIX_DIGITS: Final = 5
+_PREFIX_FACTS: dict[tuple[str, int], tuple[int, str | None, str]] = {}
+_MAX_PREFIXES: Final = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +100,11 @@ def parse_phone(raw: str, *, default_region: str = "VN") -> PhoneInfo:
 
 @lru_cache(maxsize=16384)
 def _parse_cached(raw: str, region: str) -> PhoneInfo:
-    dialable = _SEPARATORS.sub("", raw)
+    dialable = raw.translate(_DROP_SEPARATORS)
     if dialable.startswith("00"):
         dialable = "+" + dialable[2:]  # international prefix
-    if not _DIALABLE.fullmatch(dialable):
+    digits = dialable.removeprefix("+")
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= _MAX_DIGITS):
         return _slow_parse(raw, region)
     if not dialable.startswith("+") and len(dialable) <= _MAX_SHORTCODE_DIGITS:
         return _shortcode(raw, dialable, region)
@@ -147,11 +153,9 @@ def _slow_parse(raw: str, region: str, *, legacy: bool = False) -> PhoneInfo:
 
 def _describe(raw: str, number: PhoneNumber, legacy: bool) -> PhoneInfo:
     """Type, validity, region and allocated carrier of a parsed number."""
-    region = phonenumbers.region_code_for_number(number)
-    kind = phonenumbers.number_type(number)
+    kind, region, operator = _number_facts(number)
     valid = region is not None and kind != PhoneNumberType.UNKNOWN
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    operator = carrier.name_for_valid_number(number, "en") if valid and kind in _MOBILE_TYPES else ""
     return PhoneInfo(
         raw=raw,
         e164=e164,
@@ -162,6 +166,24 @@ def _describe(raw: str, number: PhoneNumber, legacy: bool) -> PhoneInfo:
         valid=valid,
         legacy_format=legacy,
     )
+
+
+def _number_facts(number: PhoneNumber) -> tuple[int, str | None, str]:
+    """Type, region and allocated carrier, cached by prefix for Vietnamese numbers."""
+    national = str(number.national_number)
+    key = (national[:_PREFIX_DIGITS], len(national))
+    if number.country_code == 84 and not number.italian_leading_zero:
+        cached = _PREFIX_FACTS.get(key)
+        if cached is not None:
+            return cached
+    kind = phonenumbers.number_type(number)
+    region = phonenumbers.region_code_for_number(number)
+    valid = region is not None and kind != PhoneNumberType.UNKNOWN
+    operator = carrier.name_for_valid_number(number, "en") if valid and kind in _MOBILE_TYPES else ""
+    facts = (kind, region, operator)
+    if number.country_code == 84 and not number.italian_leading_zero and len(_PREFIX_FACTS) < _MAX_PREFIXES:
+        _PREFIX_FACTS[key] = facts
+    return facts
 
 
 def _carrier_note(e164: str, region: str | None) -> str:

@@ -8,6 +8,7 @@ Over MAX_INPUT_CHARS, or empty, the sender is refused with SenderParseError befo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final, Literal
 
 import re2
@@ -20,7 +21,7 @@ SenderKind = Literal["msisdn", "alphanumeric", "shortcode", "email"]
 
 _MAX_SHORTCODE_DIGITS: Final = 6
 _EMAIL: Final = re2.compile(r"[^\s@<>\"]{1,64}@[a-z0-9](?:[a-z0-9\-]{0,62}\.)+[a-z0-9\-]{2,63}\.?")
-_NUMERIC: Final = re2.compile(r"\+?[0-9 .\-()/]+")
+_NUMERIC_CHARS: Final = frozenset("+0123456789 .-()/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,12 @@ def classify_sender(raw: str, *, default_region: str = "VN") -> SenderInfo:
     """Classify one sender string (raises SenderParseError when empty or too long)."""
     if len(raw) > MAX_INPUT_CHARS:
         raise SenderParseError(f"sender longer than {MAX_INPUT_CHARS} characters")
+    return _classify_cached(raw, default_region)
+
+
+@lru_cache(maxsize=16384)
+def _classify_cached(raw: str, default_region: str) -> SenderInfo:
+    """Senders repeat (SIM farms, bank brand names): the frozen result is shared."""
     sender = raw.strip()
     if not sender:
         raise SenderParseError("empty sender")
@@ -53,7 +60,7 @@ def classify_sender(raw: str, *, default_region: str = "VN") -> SenderInfo:
         address = _email_address(sender)
         if address is not None:
             return SenderInfo(raw, "email", email=address)
-    if _NUMERIC.fullmatch(sender):
+    if _NUMERIC_CHARS.issuperset(sender) and "+" not in sender[1:]:
         digits = sum(1 for c in sender if c.isdigit())
         phone = parse_phone(sender, default_region=default_region)
         if not sender.startswith("+") and digits <= _MAX_SHORTCODE_DIGITS:

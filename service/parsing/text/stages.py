@@ -11,8 +11,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Final
 
-import re2
-
+from service.parsing.text.fastre import FastPattern, ascii_bytes
 from service.parsing.text.spans import Edit
 
 STEP_SEPARATORS: Final = "separators"
@@ -25,19 +24,21 @@ _ALNUM: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 _LETTERS: Final = frozenset("abcdefghijklmnopqrstuvwxyz")
 _LEET: Final = {"0": "o", "1": "i", "3": "e", "4": "a", "@": "a", "$": "s"}
 _LEADING_LEET: Final = frozenset("034")
+_LEET_WORD: Final = _ALNUM | frozenset("@$")
 _CHAIN_CHARS: Final = _LETTERS | frozenset("0134")
 
 # Single characters split by up to three separator characters: "g.i.e.t", "k h u n g", "b-o-m".
 # Commas are left out: "a, b, c" is a list far more often than a disguise.
 # The chain must stand alone: no letter or digit right before its first or after its last character.
 # Matching the context (RE2 has no lookaround) keeps candidates rare: each re2 match costs microseconds.
-_SPLIT_CHAIN: Final = re2.compile(
-    r"(?:^|[^a-z0-9])([a-z0-9](?:[ .\-_*/|~+·•]{1,3}[a-z0-9]){2,})(?:$|[^a-z0-9])"
+_SPLIT_CHAIN: Final = FastPattern(
+    r"(?:^|[^a-z0-9])([a-z0-9](?:[ .\-_*/|~+]{1,3}[a-z0-9]){2,})(?:$|[^a-z0-9])"
 )
-_WHITESPACE: Final = re2.compile(r"\s+")
-_LEET_TOKEN: Final = re2.compile(r"[a-z0-9@$]*[0134@$][a-z0-9@$]*")
+_WHITESPACE: Final = FastPattern(r"\s+")
+_MAX_EDITS: Final = 100_000
+_LEET_NEXT_TO_LETTER: Final = FastPattern(r"[a-z][0134@$]|[0134@$][a-z]")
 # Runs of one repeated letter. "u" keeps two because the folded "ưu" of "cứu" is a real "uu".
-_REPEATS: Final = re2.compile("|".join(f"{c}{{2,}}" for c in "abcdefghijklmnopqrstvwxyz") + "|u{3,}")
+_REPEATS: Final = FastPattern("|".join(f"{c}{{2,}}" for c in "abcdefghijklmnopqrstvwxyz") + "|u{3,}")
 
 # Words glued after a number that mean an amount or a unit, so "4tr" and "1ty" keep their digits.
 _UNITS: Final = frozenset(
@@ -49,9 +50,11 @@ _UNITS: Final = frozenset(
 
 def separator_edits(text: str) -> list[Edit]:
     """Join single letters split by separators; a wider or different gap inside the chain stays a space."""
+    if "." not in text and " " not in text and not any(c in text for c in "-_*/|~+"):
+        return []
     edits: list[Edit] = []
-    for match in _SPLIT_CHAIN.finditer(text):
-        edits.extend(_chain_edits(text, match.start(1), match.end(1)))
+    for spans in _SPLIT_CHAIN.find_all(ascii_bytes(text), _MAX_EDITS):
+        edits.extend(_chain_edits(text, *spans[1]))
     return edits
 
 
@@ -76,8 +79,8 @@ def whitespace_edits(text: str) -> list[Edit]:
     if not _needs_whitespace_edits(text):
         return []
     edits: list[Edit] = []
-    for match in _WHITESPACE.finditer(text):
-        start, end = match.start(), match.end()
+    for spans in _WHITESPACE.find_all(ascii_bytes(text), _MAX_EDITS):
+        start, end = spans[0]
         if start == 0 or end == len(text):
             edits.append((start, end, ""))
         elif end - start > 1 or text[start] != " ":
@@ -97,15 +100,42 @@ def leet_edits(text: str) -> list[Edit]:
     if not any(c in text for c in _LEET):
         return []
     edits: list[Edit] = []
-    for match in _LEET_TOKEN.finditer(text):
-        token = match.group(0)
+    data = ascii_bytes(text)
+    done = -1
+    # Only a symbol touching a letter can be leetspeak; find those, then read the whole word around each.
+    for spans in _LEET_NEXT_TO_LETTER.find_all(data, _MAX_EDITS):
+        if spans[0][0] < done:
+            continue
+        base, token = _word_around(text, spans[0][0])
+        done = base + len(token)
         if sum(1 for c in token if c in _LETTERS) < 2:
             continue
-        base = match.start()
-        if "@" in token and text[match.end() : match.end() + 1] == ".":
+        if "@" in token and text[base + len(token) : base + len(token) + 1] == ".":
             continue  # "name@gmail.com": an address, not "h@ck".
         edits.extend((base + i, base + i + 1, _LEET[token[i]]) for i in _leet_positions(token))
     return edits
+
+
+def _word_around(text: str, index: int) -> tuple[int, str]:
+    """The run of letters, digits, "@" and "$" that contains position `index`."""
+    start = index
+    while start > 0 and text[start - 1] in _LEET_WORD:
+        start -= 1
+    end = index
+    while end < len(text) and text[end] in _LEET_WORD:
+        end += 1
+    return start, text[start:end]
+
+
+def _offsets(pieces: list[str]) -> list[tuple[int, str]]:
+    """(offset, word) for the non-empty pieces of a text split on single spaces."""
+    tokens: list[tuple[int, str]] = []
+    start = 0
+    for piece in pieces:
+        if piece:
+            tokens.append((start, piece))
+        start += len(piece) + 1
+    return tokens
 
 
 def _leet_positions(token: str) -> list[int]:
@@ -144,27 +174,27 @@ def _run_is_leet(token: str, start: int, end: int) -> bool:
 
 def teencode_edits(text: str, table: Mapping[str, str]) -> list[Edit]:
     """Expand whole words found in the teencode table, also when their letters are stretched ("kooo")."""
+    words = text.translate(_WORD_MASK).split(" ")
+    stretched = _REPEATS.search(ascii_bytes(text)) is not None
+    if not stretched and table.keys().isdisjoint(words):
+        return []
     edits: list[Edit] = []
     previous_end = -2
     previous_numeric = False
-    start = 0
-    # Words are found with str methods, not a regex: re2 costs microseconds per match.
-    for word in text.translate(_WORD_MASK).split(" "):
+    for start, word in _offsets(words):
         end = start + len(word)
-        if word:
-            after_number = previous_numeric and start - previous_end <= 1
-            previous_end, previous_numeric = end, word.isdigit()
-            expansion = None if after_number else _teencode_for(word, table)  # "100 k" is an amount.
-            if expansion is not None:
-                edits.append((start, end, expansion))
-        start = end + 1
+        after_number = previous_numeric and start - previous_end <= 1
+        previous_end, previous_numeric = end, word.isdigit()
+        expansion = None if after_number else _teencode_for(word, table, stretched)  # "100 k" is an amount.
+        if expansion is not None:
+            edits.append((start, end, expansion))
     return edits
 
 
-def _teencode_for(word: str, table: Mapping[str, str]) -> str | None:
+def _teencode_for(word: str, table: Mapping[str, str], stretched: bool) -> str | None:
     """The expansion of one word, also when its letters are stretched."""
     expansion = table.get(word)
-    if expansion is None and len(word) > 2 and word.isalpha():
+    if expansion is None and stretched and len(word) > 2 and word.isalpha():
         squeezed = squeeze_word(word)
         expansion = table.get(squeezed) if squeezed != word and len(squeezed) > 1 else None
     return None if expansion == word else expansion
@@ -179,9 +209,8 @@ class _SpaceForOthers(dict[int, str]):
 
 def squeeze_edits(text: str) -> list[Edit]:
     """Squeeze runs of a repeated letter to one letter ("uuu" to "uu")."""
-    if _REPEATS.search(text) is None:
-        return []
-    return [(m.start(), m.end(), _squeezed_run(m.group(0))) for m in _REPEATS.finditer(text)]
+    runs = _REPEATS.find_all(ascii_bytes(text), _MAX_EDITS)
+    return [(start, end, _squeezed_run(text[start:end])) for (start, end), *_ in runs]
 
 
 def _squeezed_run(run: str) -> str:

@@ -1,0 +1,369 @@
+"""Entities found in any text, each with its exact span in the original text.
+
+Phone numbers (E.164; "0961.234.567", "0961 234 567", old 11-digit forms), URLs (with or without a
+scheme; shorteners flagged), e-mail addresses, bank accounts (a number next to a bank name or "STK"),
+Zalo and Telegram handles, and crypto wallets (BTC, ETH/BSC, TRON, checked where a checksum exists).
+A number that is a bank account is not also reported as a phone, so a 10–14 digit account number
+stays an account. Work is bounded: only the first MAX_TEXT_CHARS are read and each kind keeps at
+most MAX_ITEMS items. Never raises on any str.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from typing import Final
+
+from service.parsing.phones import parse_phone
+from service.parsing.text.fastre import FastPattern
+
+__all__ = [
+    "MAX_ITEMS",
+    "MAX_TEXT_CHARS",
+    "BankAccount",
+    "Entities",
+    "Found",
+    "Handle",
+    "Url",
+    "extract_entities",
+]
+
+MAX_TEXT_CHARS: Final = 100_000
+MAX_ITEMS: Final = 50
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A phone number (value in E.164), an e-mail address or a wallet, and where it is."""
+
+    value: str
+    span: Span
+    kind: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Url:
+    """A URL as written, its lowercase host, and whether the host is a link shortener."""
+
+    value: str
+    span: Span
+    host: str
+    shortener: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BankAccount:
+    """An account number (digits only) and the bank named next to it, if any."""
+
+    number: str
+    span: Span
+    bank: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Handle:
+    """A Zalo or Telegram contact."""
+
+    platform: str
+    handle: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Entities:
+    """Everything found in one text."""
+
+    phones: list[Found] = field(default_factory=list)
+    urls: list[Url] = field(default_factory=list)
+    emails: list[Found] = field(default_factory=list)
+    bank_accounts: list[BankAccount] = field(default_factory=list)
+    handles: list[Handle] = field(default_factory=list)
+    crypto_wallets: list[Found] = field(default_factory=list)
+    truncated: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready lists (spans as [start, end])."""
+        return asdict(self)
+
+
+_BANKS: Final = {
+    "vietcombank": "Vietcombank", "vcb": "Vietcombank", "techcombank": "Techcombank", "tcb": "Techcombank",
+    "bidv": "BIDV", "agribank": "Agribank", "mb": "MB", "mbbank": "MB", "mb bank": "MB", "acb": "ACB",
+    "vpbank": "VPBank", "vp bank": "VPBank", "tpbank": "TPBank", "tp bank": "TPBank",
+    "sacombank": "Sacombank", "vietinbank": "VietinBank", "hdbank": "HDBank", "shb": "SHB", "ocb": "OCB",
+    "seabank": "SeABank", "msb": "MSB", "vib": "VIB", "eximbank": "Eximbank", "lpbank": "LPBank",
+    "lienvietpostbank": "LPBank", "nam a bank": "Nam A Bank", "namabank": "Nam A Bank",
+    "bac a bank": "Bac A Bank", "abbank": "ABBank", "kienlongbank": "KienlongBank",
+    "pvcombank": "PVcomBank", "scb": "SCB", "bvbank": "BVBank", "vietbank": "VietBank",
+    "saigonbank": "Saigonbank", "baovietbank": "BaoVietBank", "ncb": "NCB", "pgbank": "PGBank",
+    "gpbank": "GPBank", "oceanbank": "OceanBank", "timo": "Timo", "momo": "MoMo", "zalopay": "ZaloPay",
+}  # fmt: skip
+_SHORTENERS: Final = frozenset(
+    {"bit.ly", "bitly.com", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.gd", "v.gd", "buff.ly"}
+    | {"rebrand.ly", "cutt.ly", "shorturl.at", "rb.gy", "tiny.cc", "s.id", "t.ly", "lnkd.in", "shorte.st"}
+    | {"adf.ly", "bit.do", "tiny.one", "bom.so", "bom.to", "1url.vn", "urlzs.com", "short.gy", "tr.ee"}
+    | {"linktr.ee", "shope.ee", "s.net.vn"}
+)
+_TLDS: Final = (
+    "com|net|org|info|biz|vn|io|co|me|ly|gl|gd|cc|xyz|top|site|online|club|shop|store|live|app|dev|link|"
+    "click|icu|vip|asia|cn|ru|tk|ml|ga|cf|gq|pw|buzz|fun|space|website|tech|today|world|life|pro|cloud|"
+    "uk|us|de|jp|kr|sg|th|la|kh|ph|id|my|hk|tw|in|au|ca|fr|nl|ee|at|to|ws|su|mobi|work|support|services"
+)
+
+_URL: Final = FastPattern(
+    r"(?i)(?:(?:https?|hxxps?)://|www\.)[^\s<>\"'{}|\\^`\[\]]+"
+    r"|\b[a-z0-9](?:[a-z0-9\-]{0,62}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]{0,62}[a-z0-9])?)*"
+    rf"\.(?:{_TLDS})(?::\d{{1,5}})?(?:[/?#][^\s<>\"'{{}}|\\^`\[\]]*)?"
+)
+_EMAIL: Final = FastPattern(r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9\-]*\.)+[A-Za-z]{2,24}")
+# The patterns run on an ASCII shadow of the text (diacritics dropped), where RE2's \b is right.
+_PHONE: Final = FastPattern(r"(?:\+|\b)\d(?:[ .\-]?\(?\d\)?){7,16}\b")
+_NUMBER: Final = FastPattern(r"\b\d(?:[ .\-]?\d){5,22}\b")
+_BANK_WORD: Final = FastPattern(
+    r"(?i)\b(?:stk|so\s*tk|so\s+tai\s+khoan|tai\s+khoan|tk|acc(?:ount)?(?:\s+(?:no|number))?|"
+    r"ngan\s+hang|nh|bank|"
+    + "|".join(sorted((k.replace(" ", r"\s?") for k in _BANKS), key=len, reverse=True))
+    + r")\b"
+)
+# A bare word after "tele" is too often Vietnamese ("tele nhanh"): a ":" or "@" must introduce it.
+_TELEGRAM: Final = FastPattern(
+    r"(?i)\b(?:t|telegram)\.me/([A-Za-z0-9_]{4,32})"
+    r"|\b(?:telegram|tele|tg)\s*(?::\s*@?|@)([A-Za-z][A-Za-z0-9_]{4,31})"
+)
+_ZALO: Final = FastPattern(
+    r"(?i)\bzalo\.me/([A-Za-z0-9_.]{3,40})|zalo\s*[:\-]?\s*((?:\+?84|0)[\d .]{8,14}\d)"
+)
+_WALLET: Final = FastPattern(
+    r"\b(?:0x[a-fA-F0-9]{40}|bc1[ac-hj-np-z02-9]{11,71}|T[1-9A-HJ-NP-Za-km-z]{33}|[13][1-9A-HJ-NP-Za-km-z]{25,34})\b"
+)
+_BASE58: Final = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_ACCOUNT_REACH: Final = 30
+_PHONE_START: Final = ("0", "+", "84", "1800", "1900")
+
+
+def extract_entities(text: str, *, default_region: str = "VN") -> Entities:
+    """Find phones, URLs, e-mails, bank accounts, handles and wallets, with spans into `text`."""
+    truncated = len(text) > MAX_TEXT_CHARS
+    text = text[:MAX_TEXT_CHARS]
+    shadow = _ascii_shadow(text)
+    digits = _has_digit(text)
+    emails = _emails(shadow, text) if "@" in text else []
+    accounts = _bank_accounts(shadow, text) if digits else []
+    taken = [a.span for a in accounts]
+    return Entities(
+        phones=_phones(shadow, text, default_region, taken) if digits else [],
+        urls=_urls(shadow, text, [e.span for e in emails]) if "." in text else [],
+        emails=emails,
+        bank_accounts=accounts,
+        handles=_handles(shadow, text, default_region),
+        crypto_wallets=_wallets(shadow, text) if len(text) >= 26 else [],
+        truncated=truncated,
+    )
+
+
+def _has_digit(text: str) -> bool:
+    return any(c in text for c in "0123456789")
+
+
+def _alone(text: str, start: int, end: int) -> bool:
+    """No letter or digit touches the span on either side (RE2's \\b is ASCII-only)."""
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return not before.isalnum() and not after.isalnum()
+
+
+class _Hit:
+    """A match found on the ASCII shadow, read back from the original text (same offsets)."""
+
+    __slots__ = ("_spans", "_text")
+
+    def __init__(self, spans: list[tuple[int, int]], text: str) -> None:
+        self._spans = spans
+        self._text = text
+
+    def span(self, group: int = 0) -> Span:
+        return self._spans[group]
+
+    def start(self) -> int:
+        return self._spans[0][0]
+
+    def end(self) -> int:
+        return self._spans[0][1]
+
+    def group(self, group: int = 0) -> str:
+        start, end = self._spans[group]
+        return self._text[start:end] if start >= 0 else ""
+
+
+def _matches(pattern: FastPattern, shadow: bytes, text: str) -> list[_Hit]:
+    """At most MAX_ITEMS * 4 matches: candidates are filtered afterwards."""
+    return [_Hit(spans, text) for spans in pattern.find_all(shadow, MAX_ITEMS * 4)]
+
+
+class _Shadow(dict[int, str]):
+    """Translation to one ASCII character per character: diacritics dropped, case kept, others "?"."""
+
+    def __missing__(self, key: int) -> str:
+        return "?"
+
+
+def _shadow_char(ch: str) -> str:
+    base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    base = {"đ": "d", "Đ": "D"}.get(base, base)
+    return base if len(base) == 1 and base.isascii() else "?"
+
+
+# Latin letters with diacritics (Vietnamese included) are precomputed so translate stays in C.
+_SHADOW: Final = _Shadow({code: _shadow_char(chr(code)) for code in range(0x80, 0x2000)})
+_SHADOW.update({code: chr(code) for code in range(0x80)})
+
+
+def _ascii_shadow(text: str) -> bytes:
+    """The text as ASCII bytes with the same offsets, for RE2 without per-match offset mapping."""
+    return text.translate(_SHADOW).encode("ascii", "replace")
+
+
+def _phones(shadow: bytes, text: str, region: str, taken: list[Span]) -> list[Found]:
+    """Valid numbers that are not inside a bank account, deduplicated by E.164."""
+    phones: list[Found] = []
+    seen: set[str] = set()
+    for match in _matches(_PHONE, shadow, text):
+        start, end = match.span()
+        raw = match.group(0)
+        dialable = raw if raw[0] == "+" else "".join(c for c in raw if c.isdigit())
+        if (
+            not dialable.startswith(_PHONE_START)
+            or not _alone(text, start, end)
+            or _overlaps((start, end), taken)
+        ):
+            continue
+        info = parse_phone(raw, default_region=region)
+        if info.valid and info.e164 and info.type != "shortcode" and info.e164 not in seen:
+            seen.add(info.e164)
+            phones.append(Found(info.e164, (start, end), "legacy" if info.legacy_format else info.type))
+            if len(phones) >= MAX_ITEMS:
+                break
+    return phones
+
+
+def _overlaps(span: Span, others: list[Span]) -> bool:
+    return any(span[0] < end and start < span[1] for start, end in others)
+
+
+def _urls(shadow: bytes, text: str, emails: list[Span]) -> list[Url]:
+    """URLs and bare domains outside e-mail addresses, trailing punctuation trimmed."""
+    urls: list[Url] = []
+    for match in _matches(_URL, shadow, text):
+        start, end = match.span()
+        value = match.group(0).rstrip(".,;:!?)]}'\"")
+        end = start + len(value)
+        if _overlaps((start, end), emails) or (
+            start > 0 and (text[start - 1].isalnum() or text[start - 1] in "@.")
+        ):
+            continue
+        host = value.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+        host = host.rsplit("@", 1)[-1].split(":", 1)[0].lower().rstrip(".")
+        bare = host.removeprefix("www.")
+        urls.append(Url(value, (start, end), host, bare in _SHORTENERS))
+        if len(urls) >= MAX_ITEMS:
+            break
+    return urls
+
+
+def _emails(shadow: bytes, text: str) -> list[Found]:
+    found = [Found(m.group(0), m.span(), "email") for m in _matches(_EMAIL, shadow, text)]
+    return found[:MAX_ITEMS]
+
+
+def _bank_accounts(shadow: bytes, text: str) -> list[BankAccount]:
+    """Numbers right after a bank word or "STK", or right before a bank name."""
+    words = [
+        (m.start(), m.end(), _BANKS.get(" ".join(shadow[m.start() : m.end()].decode().lower().split())))
+        for m in _matches(_BANK_WORD, shadow, text)
+        if _alone(text, m.start(), m.end())
+    ]
+    if not words:
+        return []
+    accounts: list[BankAccount] = []
+    for match in _matches(_NUMBER, shadow, text):
+        start, end = match.span()
+        digits = "".join(c for c in match.group(0) if c.isdigit())
+        if not 6 <= len(digits) <= 19 or not _alone(text, start, end):
+            continue
+        before = [w for w in words if w[1] <= start and _gap_is_clear(text, w[1], start, _ACCOUNT_REACH)]
+        after = [w for w in words if w[0] >= end and w[2] and _gap_is_clear(text, end, w[0], 20)]
+        if before or after:
+            accounts.append(BankAccount(digits, (start, end), _bank_near(text, words, start, after)))
+            if len(accounts) >= MAX_ITEMS:
+                break
+    return accounts
+
+
+def _gap_is_clear(text: str, start: int, end: int, reach: int) -> bool:
+    """Close enough, on the same line, with no other number in between."""
+    gap = text[start:end]
+    return end - start <= reach and "\n" not in gap and not _has_digit(gap)
+
+
+def _bank_near(
+    text: str, words: list[tuple[int, int, str | None]], start: int, after: list[tuple[int, int, str | None]]
+) -> str | None:
+    """The bank named just before the number (within 60 characters), else just after it."""
+    named = [w for w in words if w[2] and w[1] <= start and _gap_is_clear(text, w[1], start, 60)]
+    if named:
+        return named[-1][2]
+    return after[0][2] if after else None
+
+
+def _handles(shadow: bytes, text: str, region: str) -> list[Handle]:
+    handles: list[Handle] = []
+    lowered = text.lower()
+    if "t.me" in lowered or "tele" in lowered or "tg" in lowered:
+        for match in _matches(_TELEGRAM, shadow, text):
+            if match.start() == 0 or not text[match.start() - 1].isalnum():
+                handles.append(Handle("telegram", "@" + (match.group(1) or match.group(2)), match.span()))
+    if "zalo" in lowered:
+        for match in _matches(_ZALO, shadow, text):
+            contact = (match.group(1) or match.group(2)).rstrip(".")
+            phone = parse_phone(contact, default_region=region) if contact[-1].isdigit() else None
+            value = phone.e164 if phone and phone.valid and phone.e164 else contact
+            handles.append(Handle("zalo", value, match.span()))
+    return handles[:MAX_ITEMS]
+
+
+def _wallets(shadow: bytes, text: str) -> list[Found]:
+    wallets: list[Found] = []
+    for match in _matches(_WALLET, shadow, text):
+        address = match.group(0)
+        if not _alone(text, match.start(), match.end()):
+            continue
+        chain = _chain(address)
+        if chain is not None:
+            wallets.append(Found(address, match.span(), chain))
+    return wallets[:MAX_ITEMS]
+
+
+def _chain(address: str) -> str | None:
+    """The chain of a wallet address, or None when its checksum fails."""
+    if address.startswith("0x"):
+        return "ethereum"
+    if address.startswith("bc1"):
+        return "bitcoin"
+    if not _base58check(address):
+        return None
+    return "tron" if address.startswith("T") else "bitcoin"
+
+
+def _base58check(address: str) -> bool:
+    """Base58Check: the last 4 bytes are the double SHA-256 of the rest."""
+    number = 0
+    for char in address:
+        number = number * 58 + _BASE58.index(char)
+    pad = len(address) - len(address.lstrip("1"))
+    raw = b"\x00" * pad + number.to_bytes((number.bit_length() + 7) // 8, "big")
+    if len(raw) < 5:
+        return False
+    payload, checksum = raw[:-4], raw[-4:]
+    return hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4] == checksum
