@@ -162,7 +162,7 @@ def _describe(raw: str, number: PhoneNumber, legacy: bool) -> PhoneInfo:
         region=region,
         carrier=operator or None,
         carrier_note=_carrier_note(e164, region) if operator else None,
-        type=_TYPE_NAMES.get(kind, "unknown"),
+        type=type_name(kind),
         valid=valid,
         legacy_format=legacy,
     )
@@ -184,6 +184,11 @@ def _number_facts(number: PhoneNumber) -> tuple[int, str | None, str]:
     if number.country_code == 84 and not number.italian_leading_zero and len(_PREFIX_FACTS) < _MAX_PREFIXES:
         _PREFIX_FACTS[key] = facts
     return facts
+
+
+def type_name(kind: int) -> str:
+    """Our name for a phonenumbers PhoneNumberType."""
+    return _TYPE_NAMES.get(kind, "unknown")
 
 
 def _carrier_note(e164: str, region: str | None) -> str:

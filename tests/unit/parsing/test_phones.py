@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
 import pytest
 import yaml
+from phonenumbers import carrier
 
+from service.parsing import phones
 from service.parsing.phones import (
     LEGACY_PREFIXES,
     MAX_INPUT_CHARS,
@@ -69,3 +73,19 @@ def test_overlong_input_is_refused_before_parsing() -> None:
 def test_hostile_input_never_raises() -> None:
     for raw in ["+", "++84", "00", "(((", "+84" + "9" * 30, "０９６１２３４５６７", "\x00", "+999 123"]:
         assert parse_phone(raw).type in {"unknown", "shortcode", "mobile"}
+
+
+def test_prefix_cache_agrees_with_phonenumbers() -> None:
+    rng = random.Random(84)
+    for _ in range(3000):
+        length = rng.choice([8, 9, 10, 11])
+        national = "0" + str(rng.randint(10 ** (length - 2), 10 ** (length - 1) - 1))
+        ours = parse_phone(national)
+        if ours.legacy_format:
+            continue  # mapped to the 2018 form on purpose
+        number = phonenumbers.parse(national, "VN")
+        assert ours.valid == phonenumbers.is_valid_number(number), national
+        assert ours.e164 == phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        assert ours.type == phones.type_name(phonenumbers.number_type(number)), national
+        if ours.valid:
+            assert ours.carrier == (carrier.name_for_number(number, "en") or None), national
