@@ -19,6 +19,11 @@ DIRECT_THREATS = [
     "Chúng tôi có ảnh nóng của bạn. Chuyển 10 triệu trong vòng 12h nếu không sẽ phát tán cho toàn bộ bạn bè",
     "Vietcombank thong bao: TK cua quy khach bi tam khoa. Truy cap vcb-online.xyz de xac thuc tai khoan",
     "Tao se tung dia chi nha may len mang neu may khong xoa bai",
+    "Lần cuối tao nói, không rút đơn thì mày đừng hòng sống yên",
+    "I am watching you. I know your address. You have until Friday to pay.",
+    "We recorded you through your webcam on adult sites. Send 0.1 BTC within 48 hours.",
+    "TB: Bo Cong an thong bao tai khoan dinh danh dien tu cua ban sap het han, cap nhat tai vneid-gov.top",
+    "Khoản vay quá hạn, không thanh toán hôm nay chúng tôi ghép ảnh gửi cho toàn bộ danh bạ",
 ]
 
 ABOUT_THREATS = [
@@ -33,6 +38,10 @@ ABOUT_THREATS = [
     "Game này giết boss mãi không chết, mày vào giúp tao với",
     "Chỉ có bắn chết mấy con chuột trong vườn là xong",
     "Anh ơi chuyển khoản 500k trước tối nay nhé không thì em hết tiền ăn",
+    "I'm going to kill it at the interview tomorrow!",
+    "Đi đường cẩn thận nhé, tới nơi nhắn tao",
+    "HSBC: Your one-time passcode is 445566. Do not share this code with anyone.",
+    "Thầy bảo nộp bài trước 5h chiều, không thì 0 điểm",
 ]
 
 
