@@ -13,7 +13,7 @@ Input longer than MAX_CHARS is cut there and flagged `truncated`; normalisation 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -46,8 +46,8 @@ class NormalizedText:
     text: str
     steps_applied: tuple[str, ...]
     truncated: bool = False
-    starts: tuple[int, ...] = field(default=(), repr=False)
-    ends: tuple[int, ...] = field(default=(), repr=False)
+    starts: Sequence[int] = field(default=(), repr=False)
+    ends: Sequence[int] = field(default=(), repr=False)
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map the span [start, end) of the view to the exact span of the original it came from."""
@@ -106,7 +106,7 @@ class Normalizer:
 
 
 def _result(text: str, mapped: MappedText, steps: tuple[str, ...], truncated: bool) -> NormalizedText:
-    return NormalizedText(text, mapped.text, steps, truncated, tuple(mapped.starts), tuple(mapped.ends))
+    return NormalizedText(text, mapped.text, steps, truncated, mapped.starts, mapped.ends)
 
 
 _default: Normalizer | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from service.parsing.text.charfold import CharFolder
@@ -13,11 +13,14 @@ Edit = tuple[int, int, str]
 
 @dataclass(frozen=True, slots=True)
 class MappedText:
-    """Text whose i-th character came from original[starts[i]:ends[i]]; both lists never decrease."""
+    """Text whose i-th character came from original[starts[i]:ends[i]]; both sequences never decrease.
+
+    The sequences are ranges while nothing has moved (the common case) and lists after a rewrite.
+    """
 
     text: str
-    starts: list[int]
-    ends: list[int]
+    starts: Sequence[int]
+    ends: Sequence[int]
 
     def rewrite(self, edits: Iterable[Edit]) -> MappedText:
         """Apply sorted, non-overlapping edits; untouched characters keep their spans."""
@@ -59,7 +62,7 @@ def fold_chars(original: str, folder: CharFolder) -> tuple[MappedText, int]:
     if chars <= folder.one_to_one:
         # The common case: str.translate does the work in C and the spans are the identity.
         size = len(original)
-        identity = MappedText(original.translate(folder.table), list(range(size)), list(range(1, size + 1)))
+        identity = MappedText(original.translate(folder.table), range(size), range(1, size + 1))
         return identity, all_flags | folder.steps_in(chars)
     all_flags |= folder.steps_in(chars & folder.known)
     return _fold_each(original, folder), all_flags

@@ -36,7 +36,8 @@ _SPLIT_CHAIN: Final = FastPattern(
 )
 _WHITESPACE: Final = FastPattern(r"\s+")
 _MAX_EDITS: Final = 100_000
-_LEET_NEXT_TO_LETTER: Final = FastPattern(r"[a-z][0134@$]|[0134@$][a-z]")
+# Only shapes _run_is_leet can accept: inside a word, a leading 0/3/4 before two letters, a trailing $.
+_LEET_CANDIDATE: Final = FastPattern(r"[a-z][0134@$]{1,2}[a-z]|(?:^|[^a-z0-9@$])[034][a-z][a-z]|[a-z]\$")
 # Runs of one repeated letter. "u" keeps two because the folded "ưu" of "cứu" is a real "uu".
 _REPEATS: Final = FastPattern("|".join(f"{c}{{2,}}" for c in "abcdefghijklmnopqrstvwxyz") + "|u{3,}")
 
@@ -103,10 +104,11 @@ def leet_edits(text: str) -> list[Edit]:
     data = ascii_bytes(text)
     done = -1
     # Only a symbol touching a letter can be leetspeak; find those, then read the whole word around each.
-    for spans in _LEET_NEXT_TO_LETTER.find_all(data, _MAX_EDITS):
-        if spans[0][0] < done:
+    for spans in _LEET_CANDIDATE.find_all(data, _MAX_EDITS):
+        at = spans[0][0] if text[spans[0][0]] in _LEET_WORD else spans[0][0] + 1  # skip the leading boundary
+        if at < done:
             continue
-        base, token = _word_around(text, spans[0][0])
+        base, token = _word_around(text, at)
         done = base + len(token)
         if sum(1 for c in token if c in _LETTERS) < 2:
             continue
@@ -174,20 +176,17 @@ def _run_is_leet(token: str, start: int, end: int) -> bool:
 
 def teencode_edits(text: str, table: Mapping[str, str]) -> list[Edit]:
     """Expand whole words found in the teencode table, also when their letters are stretched ("kooo")."""
-    words = text.translate(_WORD_MASK).split(" ")
-    stretched = _REPEATS.search(ascii_bytes(text)) is not None
+    masked = text.translate(_WORD_MASK)
+    stretched = any(pair in text for pair in _DOUBLED)
+    words = masked.split(" ")
     if not stretched and table.keys().isdisjoint(words):
         return []
     edits: list[Edit] = []
-    previous_end = -2
-    previous_numeric = False
     for start, word in _offsets(words):
-        end = start + len(word)
-        after_number = previous_numeric and start - previous_end <= 1
-        previous_end, previous_numeric = end, word.isdigit()
-        expansion = None if after_number else _teencode_for(word, table, stretched)  # "100 k" is an amount.
-        if expansion is not None:
-            edits.append((start, end, expansion))
+        expansion = _teencode_for(word, table, stretched)
+        # "100 k" and "5 m" are amounts, not "không" and "mày".
+        if expansion is not None and not (start >= 2 and masked[start - 2].isdigit()):
+            edits.append((start, start + len(word), expansion))
     return edits
 
 
@@ -226,4 +225,5 @@ def squeeze_word(word: str) -> str:
     )
 
 
+_DOUBLED: Final = tuple(c + c for c in "abcdefghijklmnopqrstuvwxyz")
 _WORD_MASK: Final = _SpaceForOthers({ord(c): c for c in "abcdefghijklmnopqrstuvwxyz0123456789"})
