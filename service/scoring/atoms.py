@@ -14,6 +14,7 @@ import re2
 from service.scoring.accents import Signature, signature
 from service.scoring.fields import ALLOWED_OPERATORS, KNOWN_FIELDS, FieldKind
 from service.scoring.lists import ListStore
+from service.scoring.regexlint import backtracking_hazard
 from service.scoring.textnorm import normalize_phrase
 
 MAX_KEYWORDS_PER_ATOM = 50_000
@@ -58,12 +59,14 @@ def compile_regex(pattern: str) -> re2._Regexp | str:
     if len(pattern) > MAX_REGEX_CHARS:
         return f"regex longer than {MAX_REGEX_CHARS} characters"
     try:
-        return re2.compile(pattern, options=regex_options())
+        compiled = re2.compile(pattern, options=regex_options())
     except re2.error as exc:
         reason = exc.args[0] if exc.args else exc
         if isinstance(reason, bytes):
             reason = reason.decode("utf-8", "replace")
         return f"regex refused by RE2 ({reason}): {pattern!r}"
+    hazard = backtracking_hazard(pattern)
+    return f"regex refused: {hazard}: {pattern!r}" if hazard else compiled
 
 
 def _is_number(value: object) -> bool:

@@ -21,16 +21,16 @@ def test_every_error_is_reported_at_once_with_file_and_line() -> None:
         f"{a}:7: duplicate key 'score' (first at line 6)",
         f"{a}:12: condition: undefined name 'sel_missing'",
         f"{a}:27: selection 'unused' is never used by the condition",
-        f"{b}:14: selection 'unknown': unknown field 'sender.shoe_size'",
-        f"{b}:16: selection 'empty': keywords: empty list",
-        f"{b}:18: selection 'emptylist': list 'empty' is empty",
-        f"{b}:24: rule 'bad.notests' has no tests",
+        f"{b}:16: selection 'unknown': unknown field 'sender.shoe_size'",
+        f"{b}:18: selection 'empty': keywords: empty list",
+        f"{b}:20: selection 'emptylist': list 'empty' is empty",
+        f"{b}:26: rule 'bad.notests' has no tests",
     ]
     for line in expected:
         assert any(line in issue for issue in issues), line
     assert any(":17: duplicate rule id 'bad.one' (first at " in i and i.endswith("a.yaml:1)") for i in issues)
-    assert any("bad.twin-b' has the same logic as 'bad.twin-a'" in i and ":53:" in i for i in issues)
-    assert len(issues) == 11
+    assert any("bad.twin-b' has the same logic as 'bad.twin-a'" in i and ":55:" in i for i in issues)
+    assert len(issues) == 12
 
 
 def test_regex_that_re2_refuses_is_an_error_with_its_line() -> None:
@@ -113,3 +113,10 @@ def test_lists_outside_the_folder_and_missing_folder(tmp_path: Path) -> None:
         load_ruleset(tmp_path)
     with pytest.raises(RulesetError, match="not a folder"):
         load_ruleset(tmp_path / "nope")
+
+
+def test_catastrophic_regex_is_refused_even_though_re2_would_run_it() -> None:
+    issues = broken_issues()
+    assert any(
+        ":14: selection 'catastrophic': regex refused: nested unbounded quantifier" in i for i in issues
+    )
