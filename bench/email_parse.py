@@ -3,8 +3,9 @@
 Usage: python bench/email_parse.py FOLDER [--limit N] [--repeat R] [--stdlib]
 
 Reads every *.eml of FOLDER into memory first, then times `parse_email` on each one and prints
-emails/s with the p50/p99 latency. --stdlib times `email.message_from_bytes(policy=default)` on the
-same files, the floor the issue quotes.
+emails/s with the p50/p99 latency. --stdlib also times `email.message_from_bytes(policy=default)`
+(the floor the issue quotes) on the same emails, alternating whole passes, and prints the speed
+ratio: on a shared machine the ratio is steadier than either absolute figure.
 """
 
 from __future__ import annotations
@@ -34,15 +35,39 @@ def _stdlib(raw: bytes) -> object:
     return email.message_from_bytes(raw, policy=email.policy.default)
 
 
-def run(samples: list[bytes], analyse: Callable[[bytes], object], repeat: int) -> list[float]:
-    """Per-email latencies in seconds over `repeat` passes."""
+def run(samples: list[bytes], analyse: Callable[[bytes], object]) -> list[float]:
+    """Per-email latencies in seconds for one pass over the samples."""
     latencies: list[float] = []
-    for _ in range(repeat):
-        for raw in samples:
-            start = time.perf_counter()
-            analyse(raw)
-            latencies.append(time.perf_counter() - start)
+    for raw in samples:
+        start = time.perf_counter()
+        analyse(raw)
+        latencies.append(time.perf_counter() - start)
     return latencies
+
+
+def best_passes(
+    samples: list[bytes], analysers: list[Callable[[bytes], object]], repeat: int
+) -> list[list[float]]:
+    """Alternate whole passes of each analyser `repeat` times and keep each one's fastest pass:
+    on a shared, noisy machine the best pass is the steadiest estimate of what one core does."""
+    best: list[list[float] | None] = [None for _ in analysers]
+    for _ in range(repeat):
+        for index, analyse in enumerate(analysers):
+            latencies = run(samples, analyse)
+            current = best[index]
+            if current is None or sum(latencies) < sum(current):
+                best[index] = latencies
+    return [latencies for latencies in best if latencies is not None]
+
+
+def report(name: str, latencies: list[float]) -> None:
+    """Print throughput and latency percentiles."""
+    cuts = statistics.quantiles(latencies, n=100)
+    print(f"{name}")
+    print(f"  emails/s {len(latencies) / sum(latencies):8.1f}")
+    print(f"  p50 ms   {cuts[49] * 1000:8.2f}")
+    print(f"  p99 ms   {cuts[98] * 1000:8.2f}")
+    print(f"  max ms   {max(latencies) * 1000:8.2f}")
 
 
 def main() -> None:
@@ -51,26 +76,24 @@ def main() -> None:
     )
     parser.add_argument("folder", type=Path)
     parser.add_argument("--limit", type=int, default=0)
-    parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--stdlib", action="store_true", help="time the stdlib parser instead")
+    parser.add_argument("--repeat", type=int, default=3, help="passes; the fastest is reported")
+    parser.add_argument("--stdlib", action="store_true", help="also time the stdlib parser")
     args = parser.parse_args()
     paths = sorted(args.folder.glob("*.eml"))
     if args.limit:
         paths = paths[: args.limit]
     samples = [p.read_bytes() for p in paths]
-    analyse = _stdlib if args.stdlib else _ours
-    run(samples[:20], analyse, 1)  # warm caches (codec lookups, lazily loaded data files)
-    latencies = run(samples, analyse, args.repeat)
-    total = sum(latencies)
-    cuts = statistics.quantiles(latencies, n=100)
+    analysers = [_ours, _stdlib] if args.stdlib else [_ours]
+    for analyse in analysers:
+        run(samples[:50], analyse)  # warm caches (codec lookups, data files, RE2 DFA states)
+    latencies = best_passes(samples, analysers, args.repeat)
     size = sum(len(s) for s in samples) / 1e6
-    print(
-        f"{'stdlib' if args.stdlib else 'parse_email'}: {len(samples)} emails ({size:.1f} MB) x {args.repeat}"
-    )
-    print(f"emails/s {len(latencies) / total:8.1f}")
-    print(f"p50 ms   {cuts[49] * 1000:8.2f}")
-    print(f"p99 ms   {cuts[98] * 1000:8.2f}")
-    print(f"max ms   {max(latencies) * 1000:8.2f}")
+    print(f"{len(samples)} emails ({size:.1f} MB), best of {args.repeat} passes, one process, one core")
+    report("parse_email (parse, chain, trust, auth, anomalies, body, URLs)", latencies[0])
+    if args.stdlib:
+        report("email.message_from_bytes(policy=default), for reference", latencies[1])
+        ratio = sum(latencies[1]) / sum(latencies[0])
+        print(f"parse_email is {ratio:.2f}x the stdlib parser's speed on the same emails")
 
 
 if __name__ == "__main__":

@@ -85,8 +85,20 @@ class _Nesting:
             raise _Unbalanced("unclosed quote, comment or '<'")
 
 
+def _split_simple(text: str, max_items: int) -> list[str]:
+    """The common case, no quotes, comments or escapes: split at separators, check each '<...>'."""
+    items = text.replace(";", ",").split(",", max_items + 1)
+    for item in items:
+        lt, gt = item.find("<"), item.find(">")
+        if item.count("<") > 1 or item.count(">") > 1 or (lt < 0) != (gt < 0) or gt < lt:
+            raise _Unbalanced("unbalanced '<' or '>'")
+    return items
+
+
 def _split_top_level(text: str, max_items: int) -> list[str]:
     """Split at commas outside quotes, comments and angle brackets; raise _Unbalanced on bad nesting."""
+    if '"' not in text and "(" not in text and ")" not in text and "\\" not in text:
+        return _split_simple(text, max_items)
     items: list[str] = []
     start = 0
     state = _Nesting()

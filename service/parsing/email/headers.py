@@ -10,8 +10,6 @@ from typing import NamedTuple
 
 from service.parsing.email.limits import EmailLimits
 
-_NAME_FORBIDDEN = frozenset(b" \t\x00\x7f")
-
 
 class RawField(NamedTuple):
     """One header field: name as written, lower-case key, raw value bytes (folds kept as LF)."""
@@ -59,13 +57,16 @@ def parse_fields(block: bytes, limits: EmailLimits, defects: list[str]) -> list[
     fields: list[RawField] = []
     malformed = False
     for line in block.split(b"\n"):
-        colon = line.find(b":")
+        colon = line.find(b":", 0, 201)
         raw_name = line[:colon].rstrip() if colon > 0 else b""
-        if not raw_name or _NAME_FORBIDDEN.intersection(raw_name) or len(raw_name) > 200:
+        if not raw_name or b" " in raw_name or b"\t" in raw_name or b"\x7f" in raw_name:
             malformed = malformed or bool(line.strip())
             continue
         name = raw_name.decode("latin-1")
-        fields.append(RawField(name, name.lower(), line[colon + 1 :].replace(b"\x00", b"\n")))
+        value = line[colon + 1 :]
+        fields.append(
+            RawField(name, name.lower(), value.replace(b"\x00", b"\n") if b"\x00" in value else value)
+        )
         if len(fields) >= limits.max_headers:
             defects.append(f"too many header fields (limit {limits.max_headers})")
             break

@@ -125,7 +125,8 @@ def html_to_text(html: str, max_chars: int) -> str:
             if not skipping:
                 out.append("<" + chunk)
             continue
-        name = _tag_name(chunk, gt)
+        head = chunk[: gt if gt < 16 else 16].lower().split(None, 1)  # inline: this loop is hot
+        name = head[0].rstrip("/") if head else ""
         if skipping:
             if name != skipping:
                 continue
@@ -139,12 +140,3 @@ def html_to_text(html: str, max_chars: int) -> str:
             out.append(" ")
         out.append(chunk[gt + 1 :])
     return _tidy(unescape("".join(out)[:max_chars]))
-
-
-def _tag_name(chunk: str, gt: int) -> str:
-    """Lower-case tag name, '/'-prefixed for a closing tag: 'p', '/p', 'br'."""
-    head = chunk[: min(gt, 16)].lower()
-    closing = head.startswith("/")
-    parts = head[closing:].split(None, 1)
-    name = parts[0].rstrip("/") if parts else ""
-    return "/" + name if closing else name

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import NamedTuple
+
 from service.parsing.email import trust as trust_mod
 from service.parsing.email.addresses import Address, parse_address_list
 from service.parsing.email.anomalies import HeaderFacts, find_anomalies
-from service.parsing.email.auth_results import authentication_findings
+from service.parsing.email.auth_results import Auth, authentication_findings
 from service.parsing.email.chain import build_chain, parse_date
 from service.parsing.email.charsets import decode_encoded_words, header_text
 from service.parsing.email.headers import RawField, looks_like_header_block, split_message
 from service.parsing.email.html_text import html_links, html_to_text
 from service.parsing.email.limits import EmailLimits, EmailParseError
 from service.parsing.email.mime import walk
-from service.parsing.email.model import ParsedEmail
+from service.parsing.email.model import ParsedEmail, Relay
 from service.parsing.email.trust import TrustConfig
 from service.parsing.email.urls import collect_urls
 
@@ -24,12 +27,26 @@ _DEFAULT_TRUST = TrustConfig()
 _UNDECODED = frozenset({"received", "message-id", "date", "references", "in-reply-to", "dkim-signature"})
 
 
+class _Origin(NamedTuple):
+    relays: list[Relay]
+    origin_ip: str | None
+    origin_rule: str
+    provider_ip: str | None
+    provider_rule: str
+    provider: str | None
+    auth: Auth
+    received_dates: list[datetime]
+
+
 def _one(found: list[Address]) -> Address | None:
     return found[0] if found else None
 
 
-def _first(fields: list[RawField], key: str) -> RawField | None:
-    return next((f for f in fields if f.key == key), None)
+def _first_fields(fields: list[RawField]) -> dict[str, RawField]:
+    first: dict[str, RawField] = {}
+    for item in fields:
+        first.setdefault(item.key, item)
+    return first
 
 
 def _values(fields: list[RawField], key: str, limit: int) -> list[str]:
@@ -49,8 +66,7 @@ def _decoded_headers(
     return out
 
 
-def _addresses(fields: list[RawField], key: str, limits: EmailLimits, defects: list[str]) -> list[Address]:
-    item = _first(fields, key)
+def _addresses(item: RawField | None, limits: EmailLimits, defects: list[str]) -> list[Address]:
     if item is None:
         return []
     value = header_text(item.unfolded()[: limits.max_header_value_chars])
@@ -72,17 +88,8 @@ def _check_input(raw: bytes, limits: EmailLimits) -> None:
         raise EmailParseError("empty input")
 
 
-def parse_email(
-    raw: bytes, *, limits: EmailLimits = _DEFAULT_LIMITS, trust: TrustConfig = _DEFAULT_TRUST
-) -> ParsedEmail:
-    """Analyse one raw RFC 5322 message; raise EmailParseError only if it is not an email at all."""
-    _check_input(raw, limits)
-    raw = bytes(raw)
-    defects: list[str] = []
-    fields, body = split_message(raw, limits, defects)
-    if not looks_like_header_block(fields):
-        raise EmailParseError("no email headers found (From, To, Subject, Date, Received or Message-ID)")
-    addresses = {key: _addresses(fields, key, limits, defects) for key in _ADDRESS_FIELDS}
+def _origin(fields: list[RawField], limits: EmailLimits, trust: TrustConfig, defects: list[str]) -> _Origin:
+    """Relay chain, trust, origin IP, provider IP and the receiving side's verdicts."""
     chain = build_chain(fields, limits.max_received, defects)
     if chain.unparseable:
         defects.append(f"{chain.unparseable} Received header(s) could not be parsed")
@@ -95,50 +102,58 @@ def parse_email(
     )
     if trust.trust_provider_hops:
         relays = trust_mod.trust_provider_hops(relays, boundary)
-    found_provider = trust_mod.recipient_provider(relays, trust)
+    provider = trust_mod.recipient_provider(relays, trust)
     origin_ip, origin_rule = trust_mod.origin(relays)
+    return _Origin(
+        relays, origin_ip, origin_rule, provider_ip, provider_rule,
+        provider[0] if provider else None, findings.auth, chain.received_dates,
+    )  # fmt: skip
+
+
+def parse_email(
+    raw: bytes, *, limits: EmailLimits = _DEFAULT_LIMITS, trust: TrustConfig = _DEFAULT_TRUST
+) -> ParsedEmail:
+    """Analyse one raw RFC 5322 message; raise EmailParseError only if it is not an email at all."""
+    _check_input(raw, limits)
+    raw = bytes(raw)
+    defects: list[str] = []
+    fields, body = split_message(raw, limits, defects)
+    if not looks_like_header_block(fields):
+        raise EmailParseError("no email headers found (From, To, Subject, Date, Received or Message-ID)")
+    first = _first_fields(fields)
+    addresses = {key: _addresses(first.get(key), limits, defects) for key in _ADDRESS_FIELDS}
+    origin = _origin(fields, limits, trust, defects)
     mime = walk(fields, body, limits, defects)
     body_text, links = _body_text(mime.plain, mime.html, limits)
-    date_field = _first(fields, "date")
-    date = parse_date(header_text(date_field.unfolded())) if date_field else None
-    message_id = _first(fields, "message-id")
-    subject = _first(fields, "subject")
-    from_ = _one(addresses["from"])
-    facts = HeaderFacts(
-        from_=from_,
-        from_present=_first(fields, "from") is not None,
+    headers = _decoded_headers(fields, limits, defects)
+    facts = _facts(first, addresses, origin.received_dates)
+    return ParsedEmail(
+        subject=next((value for name, value in headers if name.lower() == "subject"), None),
+        from_=facts.from_, sender=_one(addresses["sender"]), reply_to=facts.reply_to,
+        return_path=facts.return_path, to=addresses["to"], message_id=facts.message_id,
+        date=facts.date.isoformat() if facts.date else None, headers=headers, body_text=body_text,
+        urls=collect_urls(body_text, links, limits.max_urls), attachments=mime.attachments,
+        relays=origin.relays, origin_ip=origin.origin_ip, origin_rule=origin.origin_rule,
+        provider_ip=origin.provider_ip, provider_ip_rule=origin.provider_rule, provider=origin.provider,
+        auth=origin.auth, anomalies=find_anomalies(facts), defects=list(dict.fromkeys(defects)),
+        size=len(raw), mime_parts=mime.parts,
+    )  # fmt: skip
+
+
+def _facts(
+    first: dict[str, RawField], addresses: dict[str, list[Address]], received_dates: list[datetime]
+) -> HeaderFacts:
+    date_field = first.get("date")
+    message_id = first.get("message-id")
+    return HeaderFacts(
+        from_=_one(addresses["from"]),
+        from_present="from" in first,
         reply_to=addresses["reply-to"],
         return_path=_one(addresses["return-path"]),
-        message_id=header_text(message_id.unfolded()) if message_id else None,
-        date=date,
-        received_dates=chain.received_dates,
+        message_id=header_text(message_id.unfolded()) or None if message_id else None,
+        date=parse_date(header_text(date_field.unfolded())) if date_field else None,
+        received_dates=received_dates,
     )
-    return ParsedEmail(
-        subject=decode_encoded_words(subject.unfolded()[: limits.max_header_value_chars],
-                                     limits.max_encoded_words, defects) if subject else None,
-        from_=from_,
-        sender=_one(addresses["sender"]),
-        reply_to=addresses["reply-to"],
-        return_path=facts.return_path,
-        to=addresses["to"],
-        message_id=facts.message_id or None,
-        date=date.isoformat() if date else None,
-        headers=_decoded_headers(fields, limits, defects),
-        body_text=body_text,
-        urls=collect_urls(body_text, links, limits.max_urls),
-        attachments=mime.attachments,
-        relays=relays,
-        origin_ip=origin_ip,
-        origin_rule=origin_rule,
-        provider_ip=provider_ip,
-        provider_ip_rule=provider_rule,
-        provider=found_provider[0] if found_provider else None,
-        auth=findings.auth,
-        anomalies=find_anomalies(facts),
-        defects=list(dict.fromkeys(defects)),
-        size=len(raw),
-        mime_parts=mime.parts,
-    )  # fmt: skip
 
 
 def _body_text(plain: list[str], html: list[str], limits: EmailLimits) -> tuple[str, list[str]]:

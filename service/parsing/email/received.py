@@ -7,8 +7,6 @@ read. It works on bytes because RE2 on bytes avoids the str<->UTF-8 offset work 
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import re2
 
 from service.parsing.email import received_rules as rules
@@ -18,6 +16,7 @@ from service.parsing.email.received_post import RelayFields, fields_from
 from service.parsing.email.rx import first_group, groups, matches
 from service.parsing.email.rx import spans as rx_spans
 
+_DATE_WINDOW = 160
 _MAX_LINE = 4096  # a Received header longer than this is cut: real ones are < 1 KB
 _DATE_TAIL = re2.compile(
     rb"[\s;]+((?:(?:Mon|T(?:ue|hu)|Wed|Fri|S(?:at|un)), )?\d+ "
@@ -26,7 +25,6 @@ _DATE_TAIL = re2.compile(
 _ID = re2.compile(rb" id <?([^\s<>;]{3,})")
 _HELO_EQ = re2.compile(rb"\bhelo=([-A-Za-z0-9.\^+_&:=?!@%*$\\/]+)")
 _HELO_CMD = re2.compile(rb"\b(?:HELO|EHLO) ([-A-Za-z0-9.\^+_&:=?!@%*$\\/]+)")
-_BY = re2.compile(rb" by (\S+)")
 _ENVFROM = re2.compile(rb"(?i)(?:return-path:? |envelope-(?:sender|from)[ =])(\S+)\b")
 _LOCAL_FROM_BY = re2.compile(rb"(?i)^from (\S+) by [^\s;]+ ?;")
 _BRACKETED_V4 = re2.compile(rb"^\[[\d.]+\]$")
@@ -50,7 +48,7 @@ class Skip:
 
 
 SKIPPED = Skip()
-_WITH = re2.compile(rb" with (\S+)")
+_WITH_HTTP_WORD = re2.compile(rb"\bwith HTTP\b")
 _WITH_LOCAL_FOR = re2.compile(rb"\bwith local for\b")
 
 
@@ -73,10 +71,12 @@ def normalize_line(raw: bytes) -> tuple[bytes, bytes]:
     date = b""
     if b";" in line:
         date = line[line.rfind(b";") + 1 :].strip()
-    found = rx_spans(_DATE_TAIL, line)
+    # The date pattern ends the line and is short: searching the tail is the same, and cheaper.
+    offset = max(0, len(line) - _DATE_WINDOW)
+    found = rx_spans(_DATE_TAIL, line[offset:])
     if found is not None:
-        date = line[found[1][0] : found[1][1]]
-        line = line[: found[0][0]]
+        date = line[offset + found[1][0] : offset + found[1][1]]
+        line = line[: offset + found[0][0]]
     return line.replace(b")by ", b") by ", 1), date
 
 
@@ -87,7 +87,7 @@ def parse_received(raw: bytes) -> RelayFields | Skip | None:
         return SKIPPED
     if b"with local for" in line and matches(_WITH_LOCAL_FOR, line):
         return SKIPPED
-    local = _first(_LOCAL_FROM_BY, line)
+    local = _first(_LOCAL_FROM_BY, line) if b";" in line else None
     if local is not None and not matches(_BRACKETED_V4, local):
         return SKIPPED
     base = _base_fields(line, date)
@@ -107,13 +107,21 @@ def parse_received(raw: bytes) -> RelayFields | Skip | None:
 
 
 def _base_fields(line: bytes, date: bytes) -> RelayFields:
-    helo = _first(_HELO_EQ, line) or _first(_HELO_CMD, line) or b""
+    # Substring checks first: most lines lack helo=/HELO, and a regex call costs more than `in`.
+    helo = _first(_HELO_EQ, line) if b"helo=" in line else None
+    if helo is None and (b"HELO " in line or b"EHLO " in line):
+        helo = _first(_HELO_CMD, line)
     by_at = line.find(b" by ")
-    with_ = _first(_WITH, line[by_at:] if by_at >= 0 else line) or b""  # the protocol the receiver names
+    after_by = line[by_at:] if by_at >= 0 else b""
+    with_at = after_by.find(b" with ")
+    with_ = (
+        after_by[with_at + 6 :].split(None, 1)[0] if with_at >= 0 and after_by[with_at + 6 :].strip() else b""
+    )
+    by = after_by[4:].split(None, 1)[0] if after_by[4:].strip() else b""
     return RelayFields(
-        helo=_text(helo),
-        by=_text(_first(_BY, line) or b""),
-        id=_text(_first(_ID, line) or b""),
+        helo=_text(helo or b""),
+        by=_text(by),
+        id=_text(_first(_ID, line) or b"") if b" id " in line else "",
         auth=detect_auth(line),
         with_=_text(with_),
         date=_text(date),
@@ -126,23 +134,23 @@ def _fallthrough(line: bytes, base: RelayFields) -> RelayFields | None:
         token = _first(_BRACKET_IP, line)
         ip = (normalize_ip(_text(token)) or "") if token else ""
     if ip and base.by:
-        return replace(base, ip=ip)
+        return base._replace(ip=ip)
     return None
 
 
 def _parse_from(line: bytes, base: RelayFields) -> RelayFields | Skip | None:
     envfrom = _first(_ENVFROM, line)
     if envfrom is not None:
-        base = replace(base, envfrom=_text(envfrom))
+        base = base._replace(envfrom=_text(envfrom))
     special = _webmail(line, base)
     if special is not None:
         return special
-    for guard, branch in rules.BRANCHES:
-        if (guard in line) if isinstance(guard, bytes) else matches(guard, line):
+    for needs, guard, branch in rules.BRANCHES:
+        if any(need in line for need in needs) and (guard is None or matches(guard, line)):
             found = _first_rule(branch, line, base)
             if found is not None:
                 return found
-            if guard == b"Exim":
+            if needs == (b"Exim",):
                 base = _exim_loose(line, base)
             break
     return _generic(line, base)
@@ -153,23 +161,22 @@ def _webmail(line: bytes, base: RelayFields) -> RelayFields | None:
         found = groups(_SQUIRREL, line)
         ip = normalize_ip(_text(found[0] or b"")) if found else None
         if found is not None and ip:
-            return replace(base, ip=ip, by=_text(found[1] or b""))
+            return base._replace(ip=ip, by=_text(found[1] or b""))
     if b"aol.com" in line and b"with HTTP (WebMailUI)" in line:
         found = groups(_AOL, line)
         ip = normalize_ip(_text(found[0] or b"")) if found else None
         if found is not None and ip:
-            return replace(base, ip=ip, by=_text(found[1] or b""))
+            return base._replace(ip=ip, by=_text(found[1] or b""))
     return None
 
 
 def _exim_loose(line: bytes, base: RelayFields) -> RelayFields:
     """Exim's odd formats: take the little bits SpamAssassin takes, whatever else the line says."""
-    rdns = _first(rules.BRANCHES[4][1][4].rx, line) or b""
+    rdns = _first(rules.BRANCHES[4][2][4].rx, line) or b""
     helo = _first(_LOOSE_HELO, line)
     ip_token = _first(_LOOSE_IP, line)
     by = _first(_LOOSE_BY, line)
-    return replace(
-        base,
+    return base._replace(
         rdns=_text(rdns),
         helo=_text(helo) if helo is not None else base.helo,
         ip=(normalize_ip(_text(ip_token)) or "") if ip_token else base.ip,
@@ -178,13 +185,14 @@ def _exim_loose(line: bytes, base: RelayFields) -> RelayFields:
 
 
 def _generic(line: bytes, base: RelayFields) -> RelayFields | Skip | None:
-    if matches(rules.WITH_HTTP[0], line):
-        found = _apply(rules.WITH_HTTP[1], line, base)
+    hits = _hits(line)
+    if rules.WITH_HTTP.slot in hits and matches(_WITH_HTTP_WORD, line):
+        found = _apply(rules.WITH_HTTP, line, base)
         if found is not None:
             return found
     if base.ip and base.by:  # the loose Exim branch found enough
         return base
-    if not matches(rules.QMAIL_LDAP, line):
+    if rules.QMAIL_LDAP.slot not in hits and rules.SENDMAIL.slot in hits:
         found = _apply(rules.SENDMAIL, line, base)
         if found is not None:
             return found
@@ -198,19 +206,19 @@ def _generic(line: bytes, base: RelayFields) -> RelayFields | Skip | None:
     if found is None and not base.helo:
         guess = _first(_GUESS_HELO, line)
         if guess is not None:
-            return _fallthrough(line, replace(base, helo=_text(guess)))
+            return _fallthrough(line, base._replace(helo=_text(guess)))
     return found
 
 
 def _qmail(line: bytes, base: RelayFields) -> RelayFields | None:
     """qmail's many forms; SpamAssassin refuses a line whose SMTP/QMQP word is followed by ' id '."""
-    head = groups(rules.QMAIL_HEAD, line)
+    head = groups(rules.QMAIL_HEAD.rx, line) if rules.QMAIL_HEAD.slot in _hits(line) else None
     if head is None or (head[5] or b"").startswith(b" id "):
         return None
     found = _first_rule(rules.QMAIL, line, base)
     if not isinstance(found, RelayFields):
         return base  # SpamAssassin accepts the qmail line even when no sub-form gave the IP
-    return replace(found, rdns="") if found.rdns == "unknown" else found
+    return found._replace(rdns="") if found.rdns == "unknown" else found
 
 
 def _first_rule(
@@ -265,8 +273,7 @@ def _finish(fields: RelayFields) -> RelayFields:
     if rdns.lower() == "unknown" or rdns.startswith("["):
         rdns = ""
     envfrom = fields.envfrom.lstrip(" <").rstrip(" >")
-    return replace(
-        fields,
+    return fields._replace(
         rdns=_clean(rdns.encode("utf-8", "replace")),
         helo=_clean(fields.helo.encode("utf-8", "replace")),
         by=_clean(fields.by.rstrip(";").encode("utf-8", "replace")),

@@ -39,7 +39,9 @@ def _s(value: bytes) -> str:
 def detect_auth(line: bytes) -> str:
     """Return the authentication token SpamAssassin would record for this line, or ''."""
     has_by = b" by " in line
-    found = first_group(_RFC3848, line) if has_by else None
+    lower = line.lower()
+    likely = b"mtpa" in lower or b"mtpsa" in lower or b"asmtp" in lower or b"http" in lower
+    found = first_group(_RFC3848, line) if has_by and likely else None
     if found is not None:
         return _s(found)
     if b"mx.google.com" in line and matches(_GMAIL_ID, line):
@@ -61,6 +63,6 @@ def detect_auth(line: bytes) -> str:
         return "Communigate"
     if b"HTTP-DAV" in line and matches(_HTTP_DAV, line):
         return "HTTP-DAV"
-    if has_by and (found := first_group(_VIA_HTTP, line)) is not None:
+    if has_by and b"(via " in lower and (found := first_group(_VIA_HTTP, line)) is not None:
         return _s(found)
     return ""

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import re2
 
@@ -24,8 +23,7 @@ def _text(value: bytes) -> str:
     return value.decode("utf-8", "replace")
 
 
-@dataclass(frozen=True, slots=True)
-class RelayFields:
+class RelayFields(NamedTuple):
     """What one Received line says about a handover; '' where the line does not say."""
 
     ip: str = ""
@@ -55,7 +53,7 @@ def fields_from(
         post(fields, values, line, base)
     if fields.get("ident", "").endswith("@"):
         fields["ident"] = fields["ident"][:-1]
-    return replace(base, **fields)
+    return base._replace(**fields)
 
 
 def _post_exim(fields: dict[str, Any], values: dict[str, bytes], line: bytes, base: RelayFields) -> None:

@@ -49,24 +49,30 @@ def _r(pattern: bytes, fields: str = "", fix: str | None = None, need: bytes | N
 
 
 # Branches: the first whose guard matches is tried; if none of its rules match, the generic list runs.
-BRANCHES: tuple[tuple[bytes | re2._Regexp, tuple[Rule, ...]], ...] = (
+# (substrings of which a line of the branch has one, the branch's guard pattern when they are not
+# enough, the branch's rules)
+BRANCHES: tuple[tuple[tuple[bytes, ...], re2._Regexp | None, tuple[Rule, ...]], ...] = (
     (
-        b" SMTPSVC",  # Microsoft IIS SMTP service
+        (b" SMTPSVC",),  # Microsoft IIS SMTP service
+        None,
         (
             _r(rb"^(\S*) \(\[({IP})\][^\)]{0,40}\) by (\S+) with Microsoft SMTPSVC", "helo ip by"),
             _r(rb"^mail pickup service by (\S+) with Microsoft SMTPSVC$", "_", "skip"),
         ),
     ),
     (
+        (b"Microsoft SMTP Server", b"mapi id"),
         compile_rx(rb" with (?:Microsoft SMTP Server|mapi id) (?:\([^\)]+\) )?\d+\.\d+\.\d+\.\d+(?:$| )"),
         # Exchange / Outlook.com, IPv6 with %zone ids
         (_r(rb"^(\S+) \(\[?({IP})(?:%[A-Za-z0-9._~-]*)?\]?\) by (\S+) ", "helo ip by", "noid"),),
     ),
     (
-        b"[XMail ",
+        (b"[XMail ",),
+        None,
         (_r(rb"^(\S+) \((\[?{IP}\]?)(?::\d+)\) by (\S+)(?: \(\S+\))? with \[XMail", "helo ip by", "xmail"),),
     ),
     (
+        (b"(ecelerity",),
         compile_rx(rb"\(ecelerity\b"),
         (
             _r(rb"^\(\[({IP}):\d+\] helo=(\S+)\) by (\S+) ", "ip helo by"),
@@ -74,7 +80,8 @@ BRANCHES: tuple[tuple[bytes | re2._Regexp, tuple[Rule, ...]], ...] = (
         ),
     ),
     (
-        b"Exim",
+        (b"Exim",),
+        None,
         (
             _r(rb"\bwith local(?:-\S+)? ", "", "skip"),
             _r(rb"^\[({IP})\] \((.*?)\) by (\S+) ", "ip sub by", "exim_sub"),
@@ -84,19 +91,20 @@ BRANCHES: tuple[tuple[bytes | re2._Regexp, tuple[Rule, ...]], ...] = (
         ),
     ),
     (
-        b" (Postfix) with",
+        (b" (Postfix) with",),
+        None,
         (
             _r(rb"^(\S+) \((\S+) \[({IP})\]\) by (\S+) ", "helo rdns ip by"),
             _r(rb"^(\S+) \((\S+)\[({IP})\]\) by (\S+) ", "helo rdns ip by"),
         ),
     ),
-    (b"(Scalix SMTP Relay", (_r(rb"^(\S+) \( ?({IP})\) by (\S+)", "helo ip by"),)),
-    (b" (Lotus Domino ", (_r(rb"^(\S+) \(\[({IP})\]\) by (\S+) \(Lotus", "helo ip by"),)),
+    ((b"(Scalix SMTP Relay",), None, (_r(rb"^(\S+) \( ?({IP})\) by (\S+)", "helo ip by"),)),
+    ((b" (Lotus Domino ",), None, (_r(rb"^(\S+) \(\[({IP})\]\) by (\S+) \(Lotus", "helo ip by"),)),
 )
 
-QMAIL_LDAP = compile_rx(rb" by \S+ \(qmail-\S+\) with ")
+QMAIL_LDAP = _r(rb" by \S+ \(qmail-\S+\) with ", "", "guard")
 SENDMAIL = _r(rb"^(\S+) \((\S+) \[({IP})\].*\) by (\S+) \(", "helo rdns ip by", "ident_in_rdns")
-WITH_HTTP = (compile_rx(rb"\bwith HTTP\b"), _r(rb"^({IP}) \(\[{IP}\]\) by (\S+)", "ip by"))
+WITH_HTTP = _r(rb"^({IP}) \(\[{IP}\]\) by (\S+)", "ip by", None, b"with HTTP")
 
 GENERIC_A: tuple[Rule, ...] = (
     _r(rb"^(\S+) \((\S+) \[({IP})\]\) by (\S+) with \S+ \(", "helo rdns ip by"),
@@ -118,9 +126,11 @@ GENERIC_A: tuple[Rule, ...] = (
 )
 
 # qmail family, tried in this order once QMAIL_HEAD matched (qmail-smtpd and qmail-ldap variants).
-QMAIL_HEAD = compile_rx(
+QMAIL_HEAD = _r(
     rb"^\S+( \((?:HELO|EHLO) \S*\))? \((\S+\@)?\[?{IP}\]?\)( \(envelope-sender <\S+>\))? by \S+( \(.+\))*"
-    rb" with (.* )?(?:SMTP|QMQP)(.*)$"
+    rb" with (.* )?(?:SMTP|QMQP)(.*)$",
+    "_ _ _ _ _ tail",
+    "guard",
 )
 QMAIL: tuple[Rule, ...] = (
     _r(rb"^(\S+) \((?:HELO|EHLO) ([^ \(\)]*)\) \((\S*)\@\[?({IP})\]?\)( \(envelope-sender <\S+>\))? by (\S+)",

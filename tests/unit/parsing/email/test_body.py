@@ -44,6 +44,7 @@ def test_to_dict_is_json_ready(eml):
 
     data = parse_email(eml("yahoo.eml")).to_dict()
     assert json.loads(json.dumps(data)) == data
-    assert data["origin"]["ip"] == "89.160.20.112"
+    assert data["origin_ip"] == "89.160.20.112"
+    assert data["relays"][0]["by"] == "mx.example.net"
     assert data["from"]["addr_spec"] == "winner.office@yahoo.com"
     assert data["reply_to"][0]["domain"] == "prize.example.org"
