@@ -1,8 +1,8 @@
-"""Diacritics a rule author wrote are honoured when the message has diacritics too.
+"""Tone marks a rule author wrote are honoured when the message has tone marks too.
 
 Folding makes "mày" (you), "máy" (machine), "mấy" (a few) and "may" (lucky) one word, so "giết mày" would
 match "giết mấy con gà". Matching stays diacritic-insensitive for text typed without marks ("giet may"),
-but where both the keyword word and the message word carry marks, the marks must be the same.
+but where both the keyword word and the message word carry tone marks, the tones must be the same.
 """
 
 from __future__ import annotations
@@ -14,14 +14,17 @@ WordMarks = tuple[str, ...]
 Signature = tuple[WordMarks, ...]
 
 
+# Vietnamese tone marks: grave, acute, tilde, hook above, dot below. Vowel-shape marks (circumflex, breve,
+# horn) and đ are left out on purpose: dialect spellings such as "mầy" for "mày" keep the tone, and the
+# tone is what tells "mày" (you) from "máy" (machine) and "mấy" (a few).
+TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
+
+
 @lru_cache(maxsize=65536)
 def word_marks(word: str) -> WordMarks:
-    """The diacritics of one word, order-free ("toà" and "tòa" agree); đ counts as a mark."""
-    folded = word.casefold()
-    marks = sorted(c for c in unicodedata.normalize("NFD", folded) if unicodedata.combining(c))
-    if "đ" in folded:
-        marks.append("đ")
-    return tuple(marks)
+    """The tone marks of one word, order-free; an empty tuple when it has none."""
+    decomposed = unicodedata.normalize("NFD", word.casefold())
+    return tuple(sorted(c for c in decomposed if c in TONE_MARKS))
 
 
 def signature(keyword: str) -> Signature | None:

@@ -8,7 +8,10 @@ def rules_hit(ruleset: Ruleset, fields: dict[str, object], channel: str = "sms")
 def test_keywords_are_diacritic_and_case_insensitive_and_word_bounded(good_ruleset: Ruleset) -> None:
     assert "test.kill" in rules_hit(good_ruleset, {"text": "tao GIET MAY"})
     assert "test.kill" in rules_hit(good_ruleset, {"text": "g.i.ế.t    m.à.y"})
-    assert "test.kill" not in rules_hit(good_ruleset, {"text": "giết mấy con gà"})  # marks disagree
+    assert "test.kill" not in rules_hit(good_ruleset, {"text": "giết mấy con gà"})  # tones disagree
+    assert "test.kill" not in rules_hit(good_ruleset, {"text": "giết máy"})
+    assert "test.kill" in rules_hit(good_ruleset, {"text": "tao giết mầy"})  # dialect spelling, same tone
+    assert "test.kill" in rules_hit(good_ruleset, {"text": "giêt mày"})  # a missing tone matches anything
     assert "test.shadow-word" not in rules_hit(good_ruleset, {"text": "bombay"})
     assert "test.shadow-word" in rules_hit(good_ruleset, {"text": "(bom)"})
 
