@@ -24,6 +24,9 @@ class MappedText:
 
     def rewrite(self, edits: Iterable[Edit]) -> MappedText:
         """Apply sorted, non-overlapping edits; untouched characters keep their spans."""
+        edits = list(edits)
+        if all(end - start == 1 and len(new) == 1 for start, end, new in edits):
+            return self._replace_chars(edits)
         text_parts: list[str] = []
         starts: list[int] = []
         ends: list[int] = []
@@ -39,12 +42,19 @@ class MappedText:
                 starts.extend([span_start] * len(replacement))
                 ends.extend([span_end] * len(replacement))
             cursor = end
-        if cursor == 0 and not text_parts:
-            return self
         text_parts.append(self.text[cursor:])
         starts.extend(self.starts[cursor:])
         ends.extend(self.ends[cursor:])
         return MappedText("".join(text_parts), starts, ends)
+
+    def _replace_chars(self, edits: list[Edit]) -> MappedText:
+        """One character for one character: the spans do not move, only the text changes."""
+        if not edits:
+            return self
+        chars = list(self.text)
+        for start, _, new in edits:
+            chars[start] = new
+        return MappedText("".join(chars), self.starts, self.ends)
 
     def _point(self, index: int) -> int:
         """The original offset of the boundary before character `index`."""

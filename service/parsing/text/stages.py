@@ -129,17 +129,6 @@ def _word_around(text: str, index: int) -> tuple[int, str]:
     return start, text[start:end]
 
 
-def _offsets(pieces: list[str]) -> list[tuple[int, str]]:
-    """(offset, word) for the non-empty pieces of a text split on single spaces."""
-    tokens: list[tuple[int, str]] = []
-    start = 0
-    for piece in pieces:
-        if piece:
-            tokens.append((start, piece))
-        start += len(piece) + 1
-    return tokens
-
-
 def _leet_positions(token: str) -> list[int]:
     """Positions of symbols that stand for letters: inside a word, or alone at its edge."""
     positions: list[int] = []
@@ -177,26 +166,32 @@ def _run_is_leet(token: str, start: int, end: int) -> bool:
 def teencode_edits(text: str, table: Mapping[str, str]) -> list[Edit]:
     """Expand whole words found in the teencode table, also when their letters are stretched ("kooo")."""
     masked = text.translate(_WORD_MASK)
-    stretched = any(pair in text for pair in _DOUBLED)
     words = masked.split(" ")
-    if not stretched and table.keys().isdisjoint(words):
+    expansions = {word: table[word] for word in table.keys() & set(words)}
+    if _REPEATS.search(ascii_bytes(text)) is not None:
+        expansions.update(_stretched_expansions(words, table))
+    if not expansions:
         return []
     edits: list[Edit] = []
-    for start, word in _offsets(words):
-        expansion = _teencode_for(word, table, stretched)
+    start = 0
+    for word in words:
+        expansion = expansions.get(word)
         # "100 k" and "5 m" are amounts, not "không" and "mày".
-        if expansion is not None and not (start >= 2 and masked[start - 2].isdigit()):
+        if expansion is not None and expansion != word and not (start >= 2 and masked[start - 2].isdigit()):
             edits.append((start, start + len(word), expansion))
+        start += len(word) + 1
     return edits
 
 
-def _teencode_for(word: str, table: Mapping[str, str], stretched: bool) -> str | None:
-    """The expansion of one word, also when its letters are stretched."""
-    expansion = table.get(word)
-    if expansion is None and stretched and len(word) > 2 and word.isalpha():
-        squeezed = squeeze_word(word)
-        expansion = table.get(squeezed) if squeezed != word and len(squeezed) > 1 else None
-    return None if expansion == word else expansion
+def _stretched_expansions(words: list[str], table: Mapping[str, str]) -> dict[str, str]:
+    """Words such as "kooo" whose squeezed form is in the table."""
+    found: dict[str, str] = {}
+    for word in set(words):
+        if len(word) > 2 and word not in table and word.isalpha():
+            squeezed = squeeze_word(word)
+            if squeezed != word and len(squeezed) > 1 and squeezed in table:
+                found[word] = table[squeezed]
+    return found
 
 
 class _SpaceForOthers(dict[int, str]):
@@ -225,5 +220,6 @@ def squeeze_word(word: str) -> str:
     )
 
 
-_DOUBLED: Final = tuple(c + c for c in "abcdefghijklmnopqrstuvwxyz")
-_WORD_MASK: Final = _SpaceForOthers({ord(c): c for c in "abcdefghijklmnopqrstuvwxyz0123456789"})
+# Every ASCII character is in the table so that __missing__ (a Python call) runs only for the rare
+# characters that folding left outside ASCII.
+_WORD_MASK: Final = _SpaceForOthers({code: chr(code) if chr(code) in _ALNUM else " " for code in range(128)})
