@@ -142,7 +142,7 @@ class TextIndex:
         if not regexes:
             return
         regex_set = self._regex_sets.get(field)
-        chosen = regexes if regex_set is None else [regexes[i] for i in regex_set.Match(view.text)]
+        chosen = regexes if regex_set is None else [regexes[i] for i in regex_set.Match(view.text) or ()]
         for atom_id, compiled in chosen:
             match = compiled.search(view.text)
             if match is not None:
