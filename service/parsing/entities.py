@@ -122,7 +122,8 @@ _EMAIL: Final = FastPattern(r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9\-
 # One scan finds numbers (group 1) and bank words (group 2): each RE2 call costs ~2 µs.
 _NUMBERS_AND_BANK_WORDS: Final = FastPattern(
     r"(?i)((?:\+|\b)\d(?:[ .\-]?\(?\d\)?){5,18}\b)"
-    r"|\b(stk|so\s*tk|so\s+tai\s+khoan|tai\s+khoan|tk|acc(?:ount)?(?:\s+(?:no|number))?|ngan\s+hang|nh|bank|"
+    r"|\b(stk|s[o?]\s*tk|s[o?]\s+t[a?]i\s+kho[a?]n|t[a?]i\s+kho[a?]n|tk|acc(?:ount)?(?:\s+(?:no|number))?|"
+    r"ng[a?]n\s+h[a?]ng|nh|bank|"
     + "|".join(sorted((k.replace(" ", r"\s?") for k in _BANKS), key=len, reverse=True))
     + r")\b"
 )
@@ -207,27 +208,24 @@ def _matches(pattern: FastPattern, shadow: bytes, text: str) -> list[_Hit]:
     return [_Hit(spans, text) for spans in pattern.find_all(shadow, MAX_ITEMS * 4)]
 
 
-class _Shadow(dict[int, str]):
+class _Unaccent(dict[int, str]):
     """Translation to one ASCII character per character: diacritics dropped, case kept, others "?"."""
 
     def __missing__(self, key: int) -> str:
-        return "?"
+        base = "".join(c for c in unicodedata.normalize("NFKD", chr(key)) if not unicodedata.combining(c))
+        base = {"đ": "d", "Đ": "D"}.get(base, base)
+        value = base if len(base) == 1 and base.isascii() else "?"
+        if len(self) < 4096:  # bounded: hostile text cannot grow it without limit
+            self[key] = value
+        return value
 
 
-def _shadow_char(ch: str) -> str:
-    base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
-    base = {"đ": "d", "Đ": "D"}.get(base, base)
-    return base if len(base) == 1 and base.isascii() else "?"
-
-
-# Latin letters with diacritics (Vietnamese included) are precomputed so translate stays in C.
-_SHADOW: Final = _Shadow({code: _shadow_char(chr(code)) for code in range(0x80, 0x2000)})
-_SHADOW.update({code: chr(code) for code in range(0x80)})
+_UNACCENT: Final = _Unaccent({code: chr(code) for code in range(0x80)})
 
 
 def _ascii_shadow(text: str) -> bytes:
-    """The text as ASCII bytes with the same offsets, for RE2 without per-match offset mapping."""
-    return text.translate(_SHADOW).encode("ascii", "replace")
+    """The text as ASCII bytes with the same offsets ("tài" is "t?i"), for RE2 without offset mapping."""
+    return text.encode("ascii", "replace")
 
 
 Word = tuple[int, int, str | None]
@@ -335,7 +333,7 @@ def _gap_is_clear(text: str, start: int, end: int, reach: int) -> bool:
     gap = text[start:end]
     if "\n" in gap or _has_digit(gap):
         return False
-    words = gap.translate(_SHADOW).lower().translate(_LETTERS_ONLY).split()
+    words = gap.translate(_UNACCENT).lower().translate(_LETTERS_ONLY).split()
     return all(word in _FILLER_WORDS for word in words)
 
 
