@@ -117,7 +117,8 @@ def parse_email(
     _check_input(raw, limits)
     raw = bytes(raw)
     defects: list[str] = []
-    fields, body = split_message(raw, limits, defects)
+    # Pasted reports often start with blank lines; the headers begin at the first non-blank one.
+    fields, body = split_message(raw.lstrip(b"\r\n") if raw[:1] in (b"\r", b"\n") else raw, limits, defects)
     if not looks_like_header_block(fields):
         raise EmailParseError("no email headers found (From, To, Subject, Date, Received or Message-ID)")
     first = _first_fields(fields)

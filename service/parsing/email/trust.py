@@ -59,29 +59,31 @@ def _host_in(host: str | None, suffixes: tuple[str, ...]) -> bool:
     return any(host == s or host.endswith("." + s) for s in suffixes)
 
 
-def recipient_provider(relays: list[Relay], config: TrustConfig) -> tuple[str, tuple[str, ...]] | None:
-    """The provider that stamped the newest Received hop, if it is a known one."""
-    for relay in relays:
+def _local_hop(relay: Relay) -> bool:
+    """A hop inside the recipient's own machine or LAN (fetchmail, local filters), not a provider's."""
+    by = (relay.by or "").lower()
+    return not relay.ip or is_private_ip(relay.ip) or by == "localhost" or by.startswith("localhost.")
+
+
+def recipient_provider(relays: list[Relay], config: TrustConfig) -> tuple[str, tuple[str, ...], int] | None:
+    """The known provider that stamped the newest non-local Received hop: (name, suffixes, index)."""
+    for index, relay in enumerate(relays):
         if relay.source != "received" or not relay.by:
             continue
         for name, suffixes in config.profiles().items():
             if _host_in(relay.by, suffixes):
-                return name, suffixes
-        return None
+                return name, suffixes, index
+        if not _local_hop(relay):
+            return None
     return None
 
 
-def provider_boundary(relays: list[Relay], suffixes: tuple[str, ...]) -> int | None:
+def provider_boundary(relays: list[Relay], suffixes: tuple[str, ...], start: int) -> int | None:
     """Index of the hop where mail entered the provider: its 'by' is the provider's, its sender is not."""
-    candidate = None
-    for index, relay in enumerate(relays):
-        if relay.source != "received":
+    for index in range(start, len(relays)):
+        relay = relays[index]
+        if relay.source != "received" or not _host_in(relay.by, suffixes):
             break
-        if not _host_in(relay.by, suffixes):
-            if candidate is None:
-                continue  # local hops above the provider (fetchmail, client filters)
-            break
-        candidate = index
         if not (
             _host_in(relay.rdns, suffixes) or _host_in(relay.helo, suffixes) or is_private_ip(relay.ip or "")
         ):
@@ -125,7 +127,7 @@ def provider_ip(
 ) -> tuple[str | None, str, int | None]:
     """The IP that reached the recipient's provider, the rule, and the provider boundary index."""
     found = recipient_provider(relays, config)
-    boundary = provider_boundary(relays, found[1]) if found else None
+    boundary = provider_boundary(relays, found[1], found[2]) if found else None
     if sender_ip:
         return sender_ip, "authentication-results: sender IP", boundary
     if spf_client_ip:

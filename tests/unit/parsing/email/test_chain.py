@@ -102,3 +102,23 @@ def test_relay_to_dict_uses_with_key(eml):
     assert relay["with"] == "ESMTPS"
     assert relay["date"] == "2024-01-02T10:00:04+07:00"
     assert relay["rdns"] == "out.shop.example.org"
+
+
+def test_provider_found_below_local_fetch_hops():
+    raw = (
+        b"Received: from localhost [127.0.0.1] by laptop.home with IMAP (fetchmail-6.4.37) "
+        b"for <a@localhost>\r\n"
+        b"Received: from mail-sor-f41.google.com (mail-sor-f41.google.com. [209.85.220.41]) by mx.google.com "
+        b"with SMTPS id x1; Mon, 08 Jan 2024 05:06:07 -0800\r\n"
+        b"Received: from pc.example.net (pc.example.net [89.160.20.112]) by mail-sor-f41.google.com "
+        b"with ESMTP id x2; Mon, 08 Jan 2024 05:06:06 -0800\r\n"
+        b"From: a@gmail.com\r\nSubject: x\r\n\r\nbody"
+    )
+    parsed = parse_email(raw)
+    assert parsed.provider == "gmail"
+    assert parsed.provider_ip == "89.160.20.112"
+
+
+def test_leading_blank_lines_of_a_pasted_report_are_skipped(eml):
+    parsed = parse_email(b"\r\n\r\n" + eml("postfix.eml"))
+    assert parsed.subject == "Your January offers"
