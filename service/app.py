@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -16,13 +18,27 @@ from service.ingest.openapi import component_schemas
 from service.ingest.router import router as reports_router
 from service.jobs.publisher import OutboxPublisher
 from service.limits import BodySizeLimit
+from service.ruleset.reloader import RulesReloader
+from service.ruleset.router import router as rules_router
 
 
 def create_app(settings: Settings, *, db: Database, analyzer: Analyzer, redis_url: str) -> FastAPI:
     """Assemble the app around parts built once per process (see service.runtime)."""
+    reloader = RulesReloader(analyzer.rules, settings.rules_dir)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        reloader.start()
+        yield
+        reloader.stop()
+
     app = FastAPI(
-        title="threat-triage", version="0.1.0", description="Triage of reported threatening SMS and emails."
+        title="threat-triage",
+        version="0.1.0",
+        description="Triage of reported threatening SMS and emails.",
+        lifespan=lifespan,
     )
+    app.state.rules_reloader = reloader
     app.state.settings = settings
     app.state.db = db
     app.state.analyzer = analyzer
@@ -31,6 +47,7 @@ def create_app(settings: Settings, *, db: Database, analyzer: Analyzer, redis_ur
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health_router)
     app.include_router(reports_router)
+    app.include_router(rules_router)
     if settings.enable_bench_echo:
         _add_bench_echo(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

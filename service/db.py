@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -28,6 +29,21 @@ NAMING = {
 # JSONB on PostgreSQL (indexable, compact), plain JSON text elsewhere.
 PortableJSON = JSON().with_variant(JSONB(), "postgresql")
 AFTER_COMMIT = "after_commit_callbacks"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC when read, also on SQLite (which stores it naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value.astimezone(UTC) if value is not None and value.tzinfo else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 class Base(DeclarativeBase):
@@ -76,7 +92,8 @@ class Database:
         try:
             yield session
         finally:
-            session.rollback()
+            # close() rolls back whatever was not committed and detaches objects with their loaded state.
+            session.info.pop(AFTER_COMMIT, None)
             session.close()
 
     def dispose(self) -> None:

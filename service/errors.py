@@ -110,12 +110,22 @@ def problem_response(
 
 
 def validation_errors(
-    exc: ValidationError | RequestValidationError, *, prefix: tuple[str | int, ...] = ()
+    exc: ValidationError | RequestValidationError,
+    *,
+    prefix: tuple[str | int, ...] = (),
+    union_tags: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
-    """Field paths and messages a caller can act on; the offending input is not echoed back."""
+    """Field paths and messages a caller can act on; the offending input is not echoed back.
+
+    Pydantic puts a discriminated union's tag first in each path (`sms.sms.text`); `union_tags` drops it so
+    the path is the one in the caller's body.
+    """
     out = []
     for err in exc.errors():
-        loc = [*prefix, *err.get("loc", ())]
+        raw_loc = list(err.get("loc", ()))
+        if len(raw_loc) > 1 and raw_loc[0] in union_tags:
+            raw_loc = raw_loc[1:]
+        loc = [*prefix, *raw_loc]
         out.append(
             {
                 "field": ".".join(str(p) for p in loc),

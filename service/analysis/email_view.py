@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.parsing.ip_origin import IpOriginLookup
-
 from service.analysis.view import MessageView, unknown_origin
-from service.parsing.email import EmailLimits, ParsedEmail, TrustConfig, parse_email
+from service.parsing.email import Address, EmailLimits, ParsedEmail, TrustConfig, parse_email
+from service.parsing.ip_origin import IpOriginLookup
 
 GEO_KEYS = ("country", "asn", "as_org", "foreign", "tor", "hosting")
 
@@ -69,26 +68,25 @@ def _email_summary(email_json: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in email_json.items() if key not in skipped}
 
 
-def _domain(address: Any) -> str | None:
+def _domain(address: Address | None) -> str | None:
     return address.domain if address is not None else None
 
 
 def _fields(parsed: ParsedEmail, origin: dict[str, Any], text: str) -> dict[str, Any]:
-    anomalies = [
-        anomaly["code"] if isinstance(anomaly, dict) else anomaly.code for anomaly in parsed.anomalies
-    ]
+    sender_address = parsed.from_.addr_spec if parsed.from_ else None
+    reply_to = parsed.reply_to[0] if parsed.reply_to else None
     return {
         "text": text,
         "subject": parsed.subject,
         "body": parsed.body_text,
         "sender.kind": "email",
-        "sender.raw": parsed.from_.addr_spec if parsed.from_ else None,
-        "sender.email": parsed.from_.addr_spec if parsed.from_ else None,
+        "sender.raw": sender_address,
+        "sender.email": sender_address,
         "sender.domain": _domain(parsed.from_),
         "headers.from_domain": _domain(parsed.from_),
-        "headers.reply_to_domain": _domain(parsed.reply_to),
+        "headers.reply_to_domain": _domain(reply_to),
         "headers.return_path_domain": _domain(parsed.return_path),
-        "headers.anomalies": anomalies,
+        "headers.anomalies": [anomaly.code for anomaly in parsed.anomalies],
         **{f"origin.{key}": origin.get(key) for key in ("ip", *GEO_KEYS)},
         **{f"auth.{key}": value for key, value in parsed.auth.to_dict().items()},
     }

@@ -10,17 +10,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from service.parsing.entities import extract_entities
-from service.parsing.ip_origin import IpOriginLookup
-
 from service.analysis.email_view import email_view
 from service.analysis.inputs import ReportInput
 from service.analysis.sms_view import sms_view
 from service.analysis.view import MessageView
-from service.parsing.email import EmailLimits, TrustConfig
+from service.parsing.email import EmailLimits, EmailParseError, TrustConfig
+from service.parsing.entities import extract_entities
+from service.parsing.ip_origin import IpOriginLookup
+from service.parsing.operator_facts import OperatorFactsError
+from service.parsing.sender import SenderParseError
 from service.scoring import RulesetHolder
 
 QUEUED_LEVELS = frozenset({"high", "critical"})
+# What bad input to the analysis raises; callers answer these with a 422, anything else is a bug.
+INPUT_ERRORS = (EmailParseError, OperatorFactsError, SenderParseError)
 
 
 @dataclass(frozen=True)

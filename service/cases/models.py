@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, Integer, String
+from sqlalchemy import Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, utcnow
+from service.db import Base, UTCDateTime, utcnow
 
 STATUSES = ("new", "triage", "escalated", "closed")
 
@@ -21,8 +21,8 @@ class Case(Base):
     level: Mapped[str] = mapped_column(String(10))
     score: Mapped[float] = mapped_column(Float)
     report_count: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
-    enriched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    sla_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    enriched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     resolution: Mapped[str | None] = mapped_column(String(40), default=None)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Float, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, PortableJSON, utcnow
+from service.db import Base, PortableJSON, UTCDateTime, utcnow
 
 
 class Report(Base):
@@ -33,4 +33,4 @@ class Report(Base):
     score: Mapped[float] = mapped_column(Float)
     level: Mapped[str] = mapped_column(String(10), index=True)
     case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"), index=True, default=None)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -12,6 +12,7 @@ from service.ingest.schemas import EmailReportCreate, ReportCreate, SmsReportCre
 from service.ingest.service import Submission
 
 JSON_TYPES = frozenset({"application/json"})
+CHANNELS = frozenset({"sms", "email"})
 EMAIL_TYPES = frozenset({"message/rfc822"})
 REPORT_ADAPTER: TypeAdapter[SmsReportCreate | EmailReportCreate] = TypeAdapter(ReportCreate)
 
@@ -40,7 +41,7 @@ def _from_json(body: bytes, *, idempotency_key: str | None) -> Submission:
     try:
         payload = REPORT_ADAPTER.validate_json(body)
     except ValidationError as exc:
-        errors = validation_errors(exc, prefix=("body",))
+        errors = validation_errors(exc, prefix=("body",), union_tags=CHANNELS)
         if any(error["type"] == "json_invalid" for error in errors):
             raise UnprocessableContent("The body is not valid JSON.", errors=errors) from None
         fields = ", ".join(error["field"] for error in errors[:10])

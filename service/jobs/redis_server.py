@@ -15,6 +15,8 @@ from pathlib import Path
 
 import redis
 
+from service.jobs.children import die_with_parent
+
 log = logging.getLogger(__name__)
 
 
@@ -49,7 +51,10 @@ class EmbeddedRedis:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.socket.unlink(missing_ok=True)
         self.process = subprocess.Popen(  # noqa: S603 - fixed binary and arguments, no shell
-            [redis_binary(), *self._arguments()], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [redis_binary(), *self._arguments()],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - only sets the parent-death signal
         )
         atexit.register(self.stop)
         deadline = time.monotonic() + timeout

@@ -14,6 +14,7 @@ from rq import Queue, Worker
 from rq.serializers import JSONSerializer
 
 from service.db import Database
+from service.jobs.children import die_with_parent
 from service.jobs.publisher import OutboxPublisher
 from service.jobs.queue import QUEUES
 
@@ -48,7 +49,7 @@ class Supervisor:
                 if child is None or child.poll() is not None:
                     if child is not None:
                         log.warning("%s exited with %s; restarting", name, child.returncode)
-                    self.children[name] = subprocess.Popen(command)  # noqa: S603 - our own argv
+                    self.children[name] = subprocess.Popen(command, preexec_fn=die_with_parent)  # noqa: S603, PLW1509
             self.stopping.wait(RESTART_DELAY)
         self._terminate_children()
 

@@ -52,28 +52,30 @@ def run_triage(*args: str, env: dict[str, str], stdin: str | None = None, timeou
 
 @contextmanager
 def serving(*args: str, env: dict[str, str], timeout: float = 60) -> Iterator[str]:
-    """`triage serve` on a free port until the block ends; yields its base URL."""
+    """`triage serve` on a free port until the block ends; yields its base URL. Output goes to VAR_DIR."""
     port = free_port()
-    process = subprocess.Popen(
-        [*TRIAGE, "serve", "--port", str(port), *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    log_path = Path(env["VAR_DIR"]) / f"serve-{port}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*TRIAGE, "serve", "--port", str(port), *args],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(base_url, process, timeout)
+        _wait_until_up(base_url, process, timeout, log_path)
         yield base_url
     finally:
         _stop(process)
 
 
-def _wait_until_up(base_url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+def _wait_until_up(base_url: str, process: subprocess.Popen[bytes], timeout: float, log_path: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stdout.read().decode() if process.stdout else ""
+            output = log_path.read_text(errors="replace")
             raise AssertionError(f"triage serve exited with {process.returncode}:\n{output[-4000:]}")
         try:
             if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:

@@ -61,7 +61,7 @@ def test_serve_takes_the_readme_examples_and_a_worker_enriches(
         assert again.json() == sms.json()
 
 
-def test_serve_without_redis_url_starts_an_embedded_redis(tmp_path: Path, db: Database) -> None:
+def test_serve_without_redis_url_starts_an_embedded_redis(tmp_path: Path) -> None:
     database_url = f"sqlite:///{tmp_path / 'solo.sqlite3'}"
     env = triage_env(var_dir=tmp_path, database_url=None, redis_url=None)
     env["DATABASE_URL"] = database_url
