@@ -59,7 +59,8 @@ def fold_char(ch: str) -> tuple[str, int]:
     if ch in _ZERO_WIDTH:
         return "", _BIT[STEP_ZERO_WIDTH]
     flags = 0
-    text = unicodedata.normalize("NFKC", ch)
+    # Line and paragraph separators and the like are spaces for matching; NFKC keeps them.
+    text = " " if ch.isspace() and not ch.isascii() else unicodedata.normalize("NFKC", ch)
     if text != ch:
         flags |= _BIT[STEP_NFKC]
     folded = text.casefold()

@@ -28,16 +28,19 @@ _LEET_WORD: Final = _ALNUM | frozenset("@$")
 _CHAIN_CHARS: Final = _LETTERS | frozenset("0134")
 
 # Single characters split by up to three separator characters: "g.i.e.t", "k h u n g", "b-o-m".
-# Commas are left out: "a, b, c" is a list far more often than a disguise.
+# Commas are left out: "a, b, c" is a list far more often than a disguise. "?" stands for any
+# character outside ASCII in the bytes RE2 sees, so emoji between letters ("g🔪i🔪e🔪t") count too.
 # The chain must stand alone: no letter or digit right before its first or after its last character.
 # Matching the context (RE2 has no lookaround) keeps candidates rare: each re2 match costs microseconds.
 _SPLIT_CHAIN: Final = FastPattern(
-    r"(?:^|[^a-z0-9])([a-z0-9](?:[ .\-_*/|~+]{1,3}[a-z0-9]){2,})(?:$|[^a-z0-9])"
+    r"(?:^|[^a-z0-9])([a-z0-9](?:[ .\-_*/|~+?]{1,3}[a-z0-9]){2,})(?:$|[^a-z0-9])"
 )
 _WHITESPACE: Final = FastPattern(r"\s+")
 _MAX_EDITS: Final = 100_000
 # Only shapes _run_is_leet can accept: inside a word, a leading 0/3/4 before two letters, a trailing $.
-_LEET_CANDIDATE: Final = FastPattern(r"[a-z][0134@$]{1,2}[a-z]|(?:^|[^a-z0-9@$])[034][a-z][a-z]|[a-z]\$")
+_LEET_CANDIDATE: Final = FastPattern(
+    r"[a-z][0134@$]{1,2}[a-z]|(?:^|[^a-z0-9@$])[034][a-z][a-z]|[a-z][a-z][$0](?:$|[^a-z0-9@$])"
+)
 # Runs of one repeated letter. "u" keeps two because the folded "ưu" of "cứu" is a real "uu".
 _REPEATS: Final = FastPattern("|".join(f"{c}{{2,}}" for c in "abcdefghijklmnopqrstvwxyz") + "|u{3,}")
 
@@ -51,7 +54,7 @@ _UNITS: Final = frozenset(
 
 def separator_edits(text: str) -> list[Edit]:
     """Join single letters split by separators; a wider or different gap inside the chain stays a space."""
-    if "." not in text and " " not in text and not any(c in text for c in "-_*/|~+"):
+    if " " not in text and not any(c in text for c in ".-_*/|~+?") and text.isascii():
         return []
     edits: list[Edit] = []
     for spans in _SPLIT_CHAIN.find_all(ascii_bytes(text), _MAX_EDITS):
@@ -150,7 +153,8 @@ def _run_is_leet(token: str, start: int, end: int) -> bool:
     """Whether a run of non-letters in a word stands for letters.
 
     Inside a word ("ch3t", "h@ck") it does. At the start only 0, 3 and 4 before two letters that are not
-    a unit ("4nh", not "4tr" or "1thung"). At the end only "$": "vtv3", "mp3" and "in4" are names.
+    a unit ("4nh", not "4tr" or "1thung"). At the end only "$" and "0" ("ch0"): "vtv3", "mp3" and "in4"
+    are names.
     """
     run = token[start:end]
     if any(c not in _LEET for c in run) or len(run) > 2:
@@ -160,7 +164,7 @@ def _run_is_leet(token: str, start: int, end: int) -> bool:
     if start == 0 and end < len(token):
         rest = token[end:]
         return run in _LEADING_LEET and len(rest) >= 2 and rest.isalpha() and rest not in _UNITS
-    return run in {"$", "$$"}
+    return run in {"$", "$$", "0"}
 
 
 def teencode_edits(text: str, table: Mapping[str, str]) -> list[Edit]:
