@@ -98,7 +98,8 @@ class Normalizer:
             edits = make_edits(mapped.text)
             if edits:
                 mapped = mapped.rewrite(edits)
-                steps.append(name)
+                if name not in steps:
+                    steps.append(name)
         return _result(text, mapped, tuple(steps), truncated)
 
     def _teencode_edits(self, text: str) -> list[tuple[int, int, str]]:

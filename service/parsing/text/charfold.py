@@ -16,8 +16,16 @@ STEP_CASEFOLD: Final = "casefold"
 STEP_DIACRITICS: Final = "diacritics"
 STEP_ZERO_WIDTH: Final = "zero_width"
 STEP_CONFUSABLES: Final = "confusables"
+STEP_WHITESPACE: Final = "whitespace"
 
-CHAR_STEPS: Final = (STEP_NFKC, STEP_CASEFOLD, STEP_DIACRITICS, STEP_ZERO_WIDTH, STEP_CONFUSABLES)
+CHAR_STEPS: Final = (
+    STEP_NFKC,
+    STEP_CASEFOLD,
+    STEP_DIACRITICS,
+    STEP_ZERO_WIDTH,
+    STEP_CONFUSABLES,
+    STEP_WHITESPACE,
+)
 _BIT = {name: 1 << index for index, name in enumerate(CHAR_STEPS)}
 
 # Invisible format characters used to split a word without changing how it looks. Variation
@@ -58,9 +66,11 @@ def fold_char(ch: str) -> tuple[str, int]:
     """Fold one code point; returns the folded string and a bit mask of the steps that changed it."""
     if ch in _ZERO_WIDTH:
         return "", _BIT[STEP_ZERO_WIDTH]
+    if ch.isspace() and ch != " ":
+        # Tabs, newlines, line separators, no-break spaces: all one space for matching.
+        return " ", _BIT[STEP_WHITESPACE]
     flags = 0
-    # Line and paragraph separators and the like are spaces for matching; NFKC keeps them.
-    text = " " if ch.isspace() and not ch.isascii() else unicodedata.normalize("NFKC", ch)
+    text = unicodedata.normalize("NFKC", ch)
     if text != ch:
         flags |= _BIT[STEP_NFKC]
     folded = text.casefold()

@@ -15,7 +15,7 @@ from service.parsing.text.fastre import FastPattern, ascii_bytes
 from service.parsing.text.spans import Edit
 
 STEP_SEPARATORS: Final = "separators"
-STEP_WHITESPACE: Final = "whitespace"
+STEP_WHITESPACE: Final = "whitespace"  # also set by charfold for tabs and newlines
 STEP_LEETSPEAK: Final = "leetspeak"
 STEP_TEENCODE: Final = "teencode"
 STEP_SQUEEZE: Final = "squeeze"
@@ -35,7 +35,7 @@ _CHAIN_CHARS: Final = _LETTERS | frozenset("0134")
 _SPLIT_CHAIN: Final = FastPattern(
     r"(?:^|[^a-z0-9])([a-z0-9](?:[ .\-_*/|~+?]{1,3}[a-z0-9]){2,})(?:$|[^a-z0-9])"
 )
-_WHITESPACE: Final = FastPattern(r"\s+")
+_WHITESPACE: Final = FastPattern(r" +")  # charfold made every kind of space a plain one
 _MAX_EDITS: Final = 100_000
 # Only shapes _run_is_leet can accept: inside a word, a leading 0/3/4 before two letters, a trailing $.
 _LEET_CANDIDATE: Final = FastPattern(
@@ -87,16 +87,14 @@ def whitespace_edits(text: str) -> list[Edit]:
         start, end = spans[0]
         if start == 0 or end == len(text):
             edits.append((start, end, ""))
-        elif end - start > 1 or text[start] != " ":
+        elif end - start > 1:
             edits.append((start, end, " "))
     return edits
 
 
 def _needs_whitespace_edits(text: str) -> bool:
     """Cheap test that spares the regex on texts whose spaces are already single."""
-    if not text or text[0].isspace() or text[-1].isspace() or "  " in text:
-        return True
-    return any(c in text for c in "\t\n\r\f\v")
+    return bool(text) and (text[0] == " " or text[-1] == " " or "  " in text)
 
 
 def leet_edits(text: str) -> list[Edit]:
