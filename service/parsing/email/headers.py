@@ -27,17 +27,16 @@ class RawField(NamedTuple):
 
 
 def find_body_start(raw: bytes, limit: int) -> tuple[int, int]:
-    """Return (end of header block, start of body); both len(raw) when there is no body."""
-    window = raw[: limit + 4]
+    """Return (end of header block, start of body); the body is empty when no blank line ends the headers."""
+    if raw.startswith((b"\n", b"\r\n")):
+        return 0, 1 if raw.startswith(b"\n") else 2
     best = -1
     sep_len = 0
     for sep in (b"\n\n", b"\n\r\n"):
-        pos = window.find(sep)
+        pos = raw.find(sep, 0, limit + len(sep))  # bounded search, no copy of the window
         if pos >= 0 and (best < 0 or pos < best):
             best, sep_len = pos, len(sep)
-    if raw.startswith((b"\n", b"\r\n")):
-        return 0, 1 if raw.startswith(b"\n") else 2
-    if best < 0 or best > limit:
+    if best < 0:
         end = min(len(raw), limit)
         return end, len(raw)
     return best + 1, best + sep_len

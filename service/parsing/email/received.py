@@ -212,13 +212,27 @@ def _generic(line: bytes, base: RelayFields) -> RelayFields | Skip | None:
 
 def _qmail(line: bytes, base: RelayFields) -> RelayFields | None:
     """qmail's many forms; SpamAssassin refuses a line whose SMTP/QMQP word is followed by ' id '."""
-    head = groups(rules.QMAIL_HEAD.rx, line) if rules.QMAIL_HEAD.slot in _hits(line) else None
-    if head is None or (head[5] or b"").startswith(b" id "):
+    if rules.QMAIL_HEAD.slot not in _hits(line) or not _smtp_word_without_id(line):
         return None
     found = _first_rule(rules.QMAIL, line, base)
     if not isinstance(found, RelayFields):
         return base  # SpamAssassin accepts the qmail line even when no sub-form gave the IP
     return found._replace(rdns="") if found.rdns == "unknown" else found
+
+
+def _smtp_word_without_id(line: bytes) -> bool:
+    """Perl's `with (.* )?(SMTP|QMQP)(?! id )`: some SMTP/QMQP word after 'with' is not followed by ' id '.
+    RE2 has no lookahead; scanning the words is exact and cheaper than a capturing regex."""
+    start = line.find(b" with ", max(0, line.find(b" by ")))
+    if start < 0:
+        return False
+    for word in (b" SMTP", b" QMQP"):
+        pos = line.find(word, start)
+        while pos >= 0:
+            if not line.startswith(b" id ", pos + len(word)):
+                return True
+            pos = line.find(word, pos + len(word))
+    return False
 
 
 def _first_rule(

@@ -127,9 +127,9 @@ GENERIC_A: tuple[Rule, ...] = (
 
 # qmail family, tried in this order once QMAIL_HEAD matched (qmail-smtpd and qmail-ldap variants).
 QMAIL_HEAD = _r(
-    rb"^\S+( \((?:HELO|EHLO) \S*\))? \((\S+\@)?\[?{IP}\]?\)( \(envelope-sender <\S+>\))? by \S+( \(.+\))*"
-    rb" with (.* )?(?:SMTP|QMQP)(.*)$",
-    "_ _ _ _ _ tail",
+    rb"^\S+(?: \((?:HELO|EHLO) \S*\))? \((?:\S+\@)?\[?{IP}\]?\)(?: \(envelope-sender <\S+>\))? by \S+"
+    rb"(?: \(.+\))* with (?:.* )?(?:SMTP|QMQP)",
+    "",
     "guard",
 )
 QMAIL: tuple[Rule, ...] = (
