@@ -1,6 +1,7 @@
 """Header anomalies: ways a message contradicts itself or borrows someone else's name.
 
-The brand table (data/brands.tsv) and the freemail list (data/freemail.txt) are data, not code.
+The brand table (brands.yaml) and the freemail list (freemail.txt) are data, not code; they sit
+next to this module so that the package-data globs of pyproject.toml ship them.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
+
+import yaml
 
 from service.parsing.email.addresses import Address
 from service.parsing.email.model import Anomaly
@@ -38,9 +41,12 @@ _SECOND_LEVEL = frozenset(
 )
 
 
+def _data_text(name: str) -> str:
+    return resources.files("service.parsing.email").joinpath(name).read_text("utf-8")
+
+
 def _data_lines(name: str) -> list[str]:
-    text = resources.files("service.parsing.email").joinpath(f"data/{name}").read_text("utf-8")
-    return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return [line for line in _data_text(name).splitlines() if line.strip() and not line.startswith("#")]
 
 
 @lru_cache(maxsize=1)
@@ -52,11 +58,8 @@ def freemail_domains() -> frozenset[str]:
 @lru_cache(maxsize=1)
 def brand_domains() -> dict[str, tuple[str, ...]]:
     """Brand or authority name (folded) -> the domains that send for it."""
-    table: dict[str, tuple[str, ...]] = {}
-    for line in _data_lines("brands.tsv"):
-        name, _, domains = line.partition("\t")
-        table[fold(name)] = tuple(d.strip().lower() for d in domains.split(",") if d.strip())
-    return table
+    data = yaml.safe_load(_data_text("brands.yaml"))
+    return {fold(str(name)): tuple(str(d).lower() for d in domains) for name, domains in data.items()}
 
 
 def fold(text: str) -> str:

@@ -2,7 +2,7 @@
 
 Default trust is SpamAssassin's inference: private, loopback and authenticated hops are trusted up
 to the first public, unauthenticated hop. Configured trusted networks replace the inference, as in
-SpamAssassin. Provider profiles (data/providers.yaml) say where the recipient's provider ends.
+SpamAssassin. Provider profiles (providers.yaml) say where the recipient's provider ends.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ _LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"
 @lru_cache(maxsize=1)
 def provider_profiles() -> dict[str, tuple[str, ...]]:
     """The built-in provider profiles: name -> host suffixes."""
-    text = resources.files("service.parsing.email").joinpath("data/providers.yaml").read_text("utf-8")
+    text = resources.files("service.parsing.email").joinpath("providers.yaml").read_text("utf-8")
     data = yaml.safe_load(text)
     return {name: tuple(s.lower() for s in entry["suffixes"]) for name, entry in data.items()}
 

@@ -50,3 +50,14 @@ def test_fold_and_org_domain():
     assert fold("Bộ Công An - ĐỒNG NAI") == "bo cong an dong nai"
     assert org_domain("mail.bank.com.vn") == "bank.com.vn"
     assert org_domain("a.b.example.com") == "example.com"
+
+
+def test_data_tables_load_and_are_normalised():
+    from service.parsing.email.anomalies import brand_domains, freemail_domains
+    from service.parsing.email.trust import provider_profiles
+
+    brands = brand_domains()
+    assert brands["cong an"] == ("bocongan.gov.vn", "congan.gov.vn")
+    assert all(domains and all(d == d.lower() and "." in d for d in domains) for domains in brands.values())
+    assert "gmail.com" in freemail_domains()
+    assert {"outlook", "gmail", "yahoo", "viettel", "vnpt", "fpt"} <= provider_profiles().keys()
