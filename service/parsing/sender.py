@@ -72,8 +72,8 @@ def _classify_cached(raw: str, default_region: str) -> SenderInfo:
 def _email_address(sender: str) -> str | None:
     """The address, with the domain lowercased, or None when this is not an address."""
     candidate = sender.removeprefix("mailto:")
-    if candidate.startswith("<") and candidate.endswith(">"):
-        candidate = candidate[1:-1]
+    if candidate.endswith(">") and "<" in candidate:
+        candidate = candidate[candidate.rindex("<") + 1 : -1]  # "Name <address>"
     local, _, domain = candidate.rpartition("@")
     address = f"{local}@{domain.lower().rstrip('.')}"
     return address if _EMAIL.fullmatch(address) else None
