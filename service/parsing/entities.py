@@ -144,6 +144,7 @@ _ACCOUNT_REACH: Final = 30
 _FILLER_WORDS: Final = frozenset(
     {"so", "la", "tai", "khoan", "tk", "stk", "ngan", "hang", "nh", "bank", "cua", "chu", "acc"}
     | {"account", "no", "number", "nhan", "vao", "qua", "toi", "minh", "em", "anh", "chi", "ten"}
+    | {"thu", "huong", "nguoi", "the", "atm", "dich", "cac", "ban"}
 )
 _LETTERS_ONLY: Final = {c: " " for c in range(128) if not chr(c).isalpha()}
 _PHONE_START: Final = ("0", "+", "84", "1800", "1900")
