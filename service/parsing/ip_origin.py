@@ -229,7 +229,13 @@ class RegistryCountry:
 
 
 class GeoIp2FastAsn:
-    """AS names from geoip2fast's bundled data (GeoLite2-derived, June 2024); it has no AS numbers."""
+    """AS names from geoip2fast's bundled data (GeoLite2-derived, June 2024); it has no AS numbers.
+
+    The look-up reads the loaded tables itself: geoip2fast's own, with its IPv6-capable file, checks
+    the end of an IPv4 block with IPv6 sizes, so an IPv4 address in an unannounced gap gets the name
+    of the block before it (18% of random IPv4 addresses here, e.g. 15.233.130.55 as AMAZON-02).
+    Doing it here also saves the ~10 µs of building its result object.
+    """
 
     _NO_NAME: Final = frozenset({"", "<unknown>", "IANA.ORG"})
 
@@ -238,17 +244,40 @@ class GeoIp2FastAsn:
         from geoip2fast import geoip2fast as module
 
         self._reader = GeoIP2Fast(geoip2fast_data_file="geoip2fast-asn-ipv6.dat.gz")
-        self._direct = callable(getattr(self._reader, "_asn_lookup", None))
+        names = (
+            "mainIndexASN",
+            "mainListFirstIPASN",
+            "mainListNetlengthASN",
+            "mainListIDASN",
+            "mainListNamesASN",
+        )
+        tables = [getattr(module, name, None) for name in names]
+        self._tables: list[Any] | None = tables if all(t is not None for t in tables) else None
         info = str(getattr(module, "source_info", {}).get("info", ""))
         stamp = re2.search(r"(\d{4})(\d{2})(\d{2})", info)
         self.version: str | None = f"{stamp.group(1)}-{stamp.group(2)}-{stamp.group(3)}" if stamp else None
 
     def asn(self, ip: str, key: int) -> tuple[int | None, str | None]:
         """(None, AS name) or (None, None)."""
-        # _asn_lookup skips the timing and result object of lookup(): 2.5 µs instead of 10.
-        found = self._reader._asn_lookup(key) if self._direct else (self._reader.lookup(ip).asn_name, "")
-        name = str(found[0] or "")
-        return None, (None if name in self._NO_NAME else name)
+        name = (
+            self._name(key, 128 if ":" in ip else 32)
+            if self._tables
+            else str(self._reader.lookup(ip).asn_name)
+        )
+        return None, (None if not name or name in self._NO_NAME else name)
+
+    def _name(self, key: int, bits: int) -> str:
+        """The AS name of the block holding `key`, or "" when the address is in no block."""
+        assert self._tables is not None
+        index, firsts, lengths, ids, names = self._tables
+        root = bisect.bisect_right(index, key) - 1
+        if root < 0:
+            return ""
+        chunk = bisect.bisect_right(firsts[root], key) - 1
+        if chunk < 0:
+            return ""
+        size = 1 << (bits - lengths[root][chunk])
+        return str(names[ids[root][chunk]]) if key < firsts[root][chunk] + size else ""
 
 
 class MmdbCountry:

@@ -209,3 +209,11 @@ def test_repository_lists_load() -> None:
     tor = IpList.load(lists / "tor-exit-nodes.txt")
     assert tor.date is not None
     assert ipaddress.ip_address("185.220.101.1") in tor
+
+
+def test_ipv4_in_an_unannounced_gap_has_no_as(origin: IpOriginLookup) -> None:
+    # geoip2fast's own look-up names this AMAZON-02 with its IPv6-capable data; the IPv4 data has no AS.
+    info = origin.lookup("15.233.130.55")
+    assert info.scope == "public"
+    assert (info.as_org, info.asn, info.hosting) == (None, None, None)
+    assert origin.lookup("3.5.140.2").as_org == "AMAZON-02"
