@@ -15,6 +15,7 @@ from service.scoring.accents import Signature, signature
 from service.scoring.fields import ALLOWED_OPERATORS, KNOWN_FIELDS, FieldKind
 from service.scoring.lists import ListStore
 from service.scoring.regexlint import backtracking_hazard
+from service.scoring.scanview import phrase_key
 from service.scoring.textnorm import normalize_phrase
 
 MAX_KEYWORDS_PER_ATOM = 50_000
@@ -92,8 +93,8 @@ def _phrases(items: tuple[str, ...], what: str) -> Phrases | str:
         if len(item) > MAX_PHRASE_CHARS:
             return f"{what}: phrase longer than {MAX_PHRASE_CHARS} characters"
         phrase = normalize_phrase(item)
-        if not phrase:
-            return f"{what}: {item!r} normalises to nothing"
+        if not phrase_key(phrase):
+            return f"{what}: {item!r} has no letter or digit once normalised"
         marks = signature(item)
         if marks is None or (phrase in allowed and allowed[phrase] is None):
             allowed[phrase] = None

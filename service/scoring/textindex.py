@@ -1,7 +1,8 @@
 """Every text atom of a ruleset in one index: one Aho-Corasick automaton for all keywords, RE2 for regexes.
 
-A report's text fields are each normalised once and scanned once, whatever the number of rules. Keyword hits
-are kept only at word boundaries of the normalised text (RE2's \\b is ASCII-only, so the check is ours).
+A report's text fields are each normalised once and scanned once, whatever the number of rules. Keywords only
+match whole words of the normalised text: keys and text are space-padded word views (RE2's \\b is
+ASCII-only, so the boundaries are ours).
 Nothing here backtracks: the automaton and RE2 are linear in the text.
 """
 
@@ -15,10 +16,10 @@ import re2
 from service.scoring.accents import Signature, accents_agree
 from service.scoring.atoms import Atom, compile_regex, regex_options
 from service.scoring.model import Evidence
-from service.scoring.scanview import ScanView
+from service.scoring.scanview import ScanView, phrase_key
 
 MAX_EVIDENCE_PER_ATOM = 3
-REGEX_SET_THRESHOLD = 32  # below this, one search per regex is cheaper than a set
+REGEX_SET_THRESHOLD = 4  # up to this many, one search per regex costs less than a set pass
 
 
 class PendingEvidence:
@@ -83,13 +84,13 @@ class TextIndex:
             self._whole.setdefault(atom.field, []).append((atom_id, atom))
 
     def _phrase_id(self, phrase: str) -> int:
-        known = self._phrase_ids.get(phrase)
+        key = phrase_key(phrase)
+        known = self._phrase_ids.get(key)
         if known is not None:
             return known
         phrase_id = len(self._phrase_ids)
-        self._phrase_ids[phrase] = phrase_id
-        left, right = phrase[0].isalnum(), phrase[-1].isalnum()
-        self._automaton.add_word(phrase, (phrase_id, len(phrase), left, right))
+        self._phrase_ids[key] = phrase_id
+        self._automaton.add_word(key, (phrase_id, len(key)))
         return phrase_id
 
     @staticmethod
@@ -116,26 +117,25 @@ class TextIndex:
         by_phrase = self._keyword_atoms.get(field)
         if not by_phrase:
             return
-        text = view.text
-        size = len(text)
-        for end, (phrase_id, length, left, right) in self._automaton.iter(text):
+        for end, (phrase_id, length) in self._automaton.iter(view.padded):
             candidates = by_phrase.get(phrase_id)
             if candidates is None:
                 continue
-            start = end - length + 1
-            if (left and start > 0 and text[start - 1].isalnum()) or (
-                right and end + 1 < size and text[end + 1].isalnum()
-            ):
-                continue
+            # The key spans padded[end - length + 1 : end + 1] with a space at each end; padded index i is
+            # text index i - 1, so the phrase itself is text[end - length + 1 : end - 1].
+            span = (end - length + 1, end - 1)
             original: str | None = None
             atom_ids: list[int] = []
             for atom_id, allowed in candidates:
+                if len(true_atoms.get(atom_id, ())) >= MAX_EVIDENCE_PER_ATOM:
+                    continue  # already true with all the evidence it keeps: a repeat adds nothing
                 if allowed is not None and not view.ascii_original:
-                    original = original if original is not None else view.evidence_text(start, end + 1)[0]
+                    original = original if original is not None else view.evidence_text(*span)[0]
                     if not accents_agree(original, allowed):
                         continue
                 atom_ids.append(atom_id)
-            self._record(atom_ids, field, view, (start, end + 1), true_atoms)
+            if atom_ids:
+                self._record(atom_ids, field, view, span, true_atoms)
 
     def _scan_regexes(self, field: str, view: ScanView, true_atoms: TrueAtoms) -> None:
         regexes = self._regexes.get(field)
