@@ -15,6 +15,7 @@ _BLOCK_TAGS = frozenset(_BLOCK_NAMES.split() + ["/" + name for name in _BLOCK_NA
 _LINK_ATTRS = ("href", "src", "action")
 _SKIP_CONTENT = ("script", "style", "head")
 _MAX_LINKS = 1000
+_MAX_TAGS = 100_000
 _MAX_TAG = 4096  # a longer "tag" is treated as text: the scan stays linear
 
 
@@ -109,7 +110,10 @@ def _attribute_value(html: str, pos: int, name_len: int) -> str | None:
 
 def html_to_text(html: str, max_chars: int) -> str:
     """The visible text of an HTML document, capped at max_chars."""
-    chunks = html[: max_chars * 40].split("<")  # markup-heavy parts: bound the scan, not just the text
+    # Markup-heavy parts: bound the scan (size and tag count), not just the text.
+    chunks = html[: max_chars * 20].split("<", _MAX_TAGS)
+    if len(chunks) > _MAX_TAGS:
+        chunks.pop()  # the unscanned rest
     out = [chunks[0]]
     skipping = ""  # inside <script>, <style> or <head>: the closing tag we wait for
     in_comment = False

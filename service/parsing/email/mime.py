@@ -14,6 +14,8 @@ from service.parsing.email.charsets import decode_b, decode_encoded_words, decod
 from service.parsing.email.headers import RawField, split_message
 from service.parsing.email.limits import EmailLimits
 
+_HTML_MARKUP_FACTOR = 20  # HTML kept per part = 20 x the text scanned per part (1 MB by default)
+
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
@@ -238,8 +240,10 @@ def _leaf(
         name = decode_encoded_words(name.encode("utf-8", "replace"), limits.max_encoded_words, defects)
     is_text = ctype in ("text/plain", "text/html") and disposition != "attachment"
     if is_text:
-        data = decode_payload(body, cte, defects)[: limits.max_text_per_part * 4]
-        text = decode_text(data, params.get("charset"), defects)[: limits.max_text_per_part]
+        # HTML is mostly markup: keep more of it, its visible text is capped later.
+        cap = limits.max_text_per_part * (_HTML_MARKUP_FACTOR if ctype == "text/html" else 1)
+        data = decode_payload(body, cte, defects)[: cap * 4]
+        text = decode_text(data, params.get("charset"), defects)[:cap]
         (result.html if ctype == "text/html" else result.plain).append(text)
         return
     if len(result.attachments) >= limits.max_attachments:

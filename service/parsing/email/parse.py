@@ -22,6 +22,7 @@ from service.parsing.email.urls import collect_urls
 _ADDRESS_FIELDS = ("from", "sender", "reply-to", "return-path", "to")
 # Machine-written fields: never RFC 2047 text, often large; decoding them only costs time.
 _OPAQUE_PREFIXES = ("x-", "arc-", "dkim-", "authentication-results", "received-spf", "list-")
+_WORD_BUDGET_FACTOR = 5
 _DEFAULT_LIMITS = EmailLimits()
 _DEFAULT_TRUST = TrustConfig()
 _UNDECODED = frozenset({"received", "message-id", "date", "references", "in-reply-to", "dkim-signature"})
@@ -57,11 +58,17 @@ def _decoded_headers(
     fields: list[RawField], limits: EmailLimits, defects: list[str]
 ) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
+    budget = limits.max_encoded_words * _WORD_BUDGET_FACTOR  # for the whole header, not per field
     for item in fields:
         value = item.unfolded()[: limits.max_header_value_chars]
-        if item.key in _UNDECODED or item.key.startswith(_OPAQUE_PREFIXES):
+        words = value.count(b"=?")
+        if item.key in _UNDECODED or item.key.startswith(_OPAQUE_PREFIXES) or not words:
+            out.append((item.name, header_text(value)))
+        elif words > budget and item.key != "subject":  # the subject is bounded on its own
+            defects.append("too many encoded words in the header; the rest left encoded")
             out.append((item.name, header_text(value)))
         else:
+            budget -= words
             out.append((item.name, decode_encoded_words(value, limits.max_encoded_words, defects)))
     return out
 
@@ -159,7 +166,7 @@ def _facts(
 
 def _body_text(plain: list[str], html: list[str], limits: EmailLimits) -> tuple[str, list[str]]:
     """Plain text preferred; HTML converted only when there is no plain text. Links from all HTML."""
-    links = [link for part in html for link in html_links(part[: limits.max_text_per_part * 40])]
+    links = [link for part in html for link in html_links(part)]
     chosen = [p for p in plain if p.strip()]
     if not chosen:
         chosen = [html_to_text(part, limits.max_text_per_part) for part in html]

@@ -117,3 +117,20 @@ def test_many_received_headers_are_bounded():
     parsed = parse_email(hop * 500 + HEAD + b"\r\nbody")
     assert len(parsed.relays) == 100
     assert any("Received headers" in d for d in parsed.defects)
+
+
+def test_encoded_words_spread_over_many_fields_share_one_budget():
+    fields = b"".join(b"Keywords-%d: " % i + b"=?utf-8?q?a?= " * 150 + b"\r\n" for i in range(400))
+    raw = b"From: a@example.com\r\n" + fields + b"Subject: =?utf-8?q?still_decoded?=\r\n\r\nbody"
+    parsed = parse_email(raw)
+    assert parsed.subject == "still decoded"
+    assert "too many encoded words in the header; the rest left encoded" in parsed.defects
+    assert parsed.headers[1] == ("Keywords-0", "a" * 150)
+
+
+@pytest.mark.parametrize("markup", [b"<", b"<a>", b"<a href=x>", b"<!--", b"&amp;"])
+def test_megabytes_of_markup_are_bounded(markup):
+    raw = b"From: a@example.com\r\nSubject: x\r\nContent-Type: text/html\r\n\r\n" + markup * 1_000_000
+    parsed = parse_email(raw)
+    assert len(parsed.body_text) <= EmailLimits().max_text_per_part
+    assert len(parsed.urls) <= EmailLimits().max_urls
