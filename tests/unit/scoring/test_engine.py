@@ -120,3 +120,10 @@ def test_hostile_text_is_bounded(good_ruleset: Ruleset) -> None:
     result = good_ruleset.score({"text": text, "subject": None, "body": 42}, channel="sms")
     hit = next(h for h in result.hits if h.rule == "test.kill")
     assert len(hit.evidence) <= 10
+
+
+def test_punctuation_around_and_inside_words_counts_as_space(good_ruleset: Ruleset) -> None:
+    assert "test.kill" in rules_hit(good_ruleset, {"text": "(kill you)"})
+    assert "test.kill" in rules_hit(good_ruleset, {"text": "…giết mày!!!"})
+    assert "test.kill" not in rules_hit(good_ruleset, {"text": "skill youth"})
+    assert "test.kill" not in rules_hit(good_ruleset, {"text": "giết, mày"})  # not one phrase any more
