@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Final
 
+from service.parsing.data.entity_tables import BANKS, FILLER_WORDS, SHORTENERS, TLDS
 from service.parsing.phones import parse_phone
 from service.parsing.text.fastre import FastPattern
 
@@ -88,34 +89,10 @@ class Entities:
         return asdict(self)
 
 
-_BANKS: Final = {
-    "vietcombank": "Vietcombank", "vcb": "Vietcombank", "techcombank": "Techcombank", "tcb": "Techcombank",
-    "bidv": "BIDV", "agribank": "Agribank", "mb": "MB", "mbbank": "MB", "mb bank": "MB", "acb": "ACB",
-    "vpbank": "VPBank", "vp bank": "VPBank", "tpbank": "TPBank", "tp bank": "TPBank",
-    "sacombank": "Sacombank", "vietinbank": "VietinBank", "hdbank": "HDBank", "shb": "SHB", "ocb": "OCB",
-    "seabank": "SeABank", "msb": "MSB", "vib": "VIB", "eximbank": "Eximbank", "lpbank": "LPBank",
-    "lienvietpostbank": "LPBank", "nam a bank": "Nam A Bank", "namabank": "Nam A Bank",
-    "bac a bank": "Bac A Bank", "abbank": "ABBank", "kienlongbank": "KienlongBank",
-    "pvcombank": "PVcomBank", "scb": "SCB", "bvbank": "BVBank", "vietbank": "VietBank",
-    "saigonbank": "Saigonbank", "baovietbank": "BaoVietBank", "ncb": "NCB", "pgbank": "PGBank",
-    "gpbank": "GPBank", "oceanbank": "OceanBank", "timo": "Timo", "momo": "MoMo", "zalopay": "ZaloPay",
-}  # fmt: skip
-_SHORTENERS: Final = frozenset(
-    {"bit.ly", "bitly.com", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.gd", "v.gd", "buff.ly"}
-    | {"rebrand.ly", "cutt.ly", "shorturl.at", "rb.gy", "tiny.cc", "s.id", "t.ly", "lnkd.in", "shorte.st"}
-    | {"adf.ly", "bit.do", "tiny.one", "bom.so", "bom.to", "1url.vn", "urlzs.com", "short.gy", "tr.ee"}
-    | {"linktr.ee", "shope.ee", "s.net.vn"}
-)
-_TLDS: Final = (
-    "com|net|org|info|biz|vn|io|co|me|ly|gl|gd|cc|xyz|top|site|online|club|shop|store|live|app|dev|link|"
-    "click|icu|vip|asia|cn|ru|tk|ml|ga|cf|gq|pw|buzz|fun|space|website|tech|today|world|life|pro|cloud|"
-    "uk|us|de|jp|kr|sg|th|la|kh|ph|id|my|hk|tw|in|au|ca|fr|nl|ee|at|to|ws|su|mobi|work|support|services"
-)
-
 _URL: Final = FastPattern(
     r"(?i)(?:(?:https?|hxxps?)://|www\.)[^\s<>\"'{}|\\^`\[\]]+"
     r"|\b[a-z0-9](?:[a-z0-9\-]{0,62}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]{0,62}[a-z0-9])?)*"
-    rf"\.(?:{_TLDS})(?::\d{{1,5}})?(?:[/?#][^\s<>\"'{{}}|\\^`\[\]]*)?"
+    rf"\.(?:{TLDS})(?::\d{{1,5}})?(?:[/?#][^\s<>\"'{{}}|\\^`\[\]]*)?"
 )
 _EMAIL: Final = FastPattern(r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9\-]*\.)+[A-Za-z]{2,24}")
 # The patterns run on an ASCII shadow of the text (diacritics dropped), where RE2's \b is right.
@@ -124,7 +101,7 @@ _NUMBERS_AND_BANK_WORDS: Final = FastPattern(
     r"(?i)((?:\+|\b)\d(?:[ .\-]?\(?\d\)?){5,18}\b)"
     r"|\b(stk|s[o?]\s*tk|s[o?]\s+t[a?]i\s+kho[a?]n|t[a?]i\s+kho[a?]n|tk|acc(?:ount)?(?:\s+(?:no|number))?|"
     r"ng[a?]n\s+h[a?]ng|nh|bank|"
-    + "|".join(sorted((k.replace(" ", r"\s?") for k in _BANKS), key=len, reverse=True))
+    + "|".join(sorted((k.replace(" ", r"\s?") for k in BANKS), key=len, reverse=True))
     + r")\b"
 )
 # A bare word after "tele" is too often Vietnamese ("tele nhanh"): a ":" or "@" must introduce it.
@@ -140,12 +117,6 @@ _WALLET: Final = FastPattern(
 )
 _BASE58: Final = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _ACCOUNT_REACH: Final = 30
-# Words that may stand between "STK"/a bank name and the number ("STK của chị là 0071...").
-_FILLER_WORDS: Final = frozenset(
-    {"so", "la", "tai", "khoan", "tk", "stk", "ngan", "hang", "nh", "bank", "cua", "chu", "acc"}
-    | {"account", "no", "number", "nhan", "vao", "qua", "toi", "minh", "em", "anh", "chi", "ten"}
-    | {"thu", "huong", "nguoi", "the", "atm", "dich", "cac", "ban"}
-)
 _LETTERS_ONLY: Final = {c: " " for c in range(128) if not chr(c).isalpha()}
 _PHONE_START: Final = ("0", "+", "84", "1800", "1900")
 
@@ -243,7 +214,7 @@ def _numbers_and_bank_words(shadow: bytes, text: str) -> tuple[list[Span], list[
         if hit.span(1)[0] >= 0:
             numbers.append((start, end))
         else:
-            words.append((start, end, _BANKS.get(" ".join(shadow[start:end].decode().lower().split()))))
+            words.append((start, end, BANKS.get(" ".join(shadow[start:end].decode().lower().split()))))
     return numbers, words
 
 
@@ -300,7 +271,7 @@ def _urls(shadow: bytes, text: str, emails: list[Span]) -> list[Url]:
         host = value.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
         host = host.rsplit("@", 1)[-1].split(":", 1)[0].lower().rstrip(".")
         bare = host.removeprefix("www.")
-        urls.append(Url(value, (start, end), host, bare in _SHORTENERS))
+        urls.append(Url(value, (start, end), host, bare in SHORTENERS))
         if len(urls) >= MAX_ITEMS:
             break
     return urls
@@ -335,7 +306,7 @@ def _gap_is_clear(text: str, start: int, end: int, reach: int) -> bool:
     if "\n" in gap or _has_digit(gap):
         return False
     words = gap.translate(_UNACCENT).lower().translate(_LETTERS_ONLY).split()
-    return all(word in _FILLER_WORDS for word in words)
+    return all(word in FILLER_WORDS for word in words)
 
 
 def _bank_near(text: str, words: list[Word], start: int, after: list[Word]) -> str | None:

@@ -20,22 +20,36 @@ import socket
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import Final
 
-import iptocc
-import re2
+from service.parsing.data.geo_sources import (
+    AsnSource,
+    CountrySource,
+    GeoIp2FastAsn,
+    MmdbAsn,
+    MmdbCountry,
+    RegistryCountry,
+    open_mmdb,
+)
+from service.parsing.data.ip_lists import HostingList, IpList
 
-__all__ = ["HostingList", "IpInfo", "IpList", "IpOriginLookup", "scope_of"]
+__all__ = [
+    "HostingList",
+    "IpInfo",
+    "IpList",
+    "IpOriginLookup",
+    "MmdbAsn",
+    "MmdbCountry",
+    "RegistryCountry",
+    "scope_of",
+]
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 TOR_FILE: Final = "tor-exit-nodes.txt"
 HOSTING_FILE: Final = "hosting-asns.txt"
 _MAX_INPUT: Final = 100
-_MAX_LIST_BYTES: Final = 16 << 20
-_DATE: Final = re2.compile(r"(\d{4}-\d{2}-\d{2})")
+DEFAULT_LISTS_DIR: Final = Path(__file__).resolve().parents[2] / "rules" / "lists"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,232 +116,6 @@ def _scope(version: int, key: int) -> str:
     return "public"
 
 
-class IpList:
-    """Addresses and CIDR blocks, one per line, `#` comments; membership by binary search."""
-
-    __slots__ = ("_spans", "date", "size")
-
-    def __init__(self, networks: list[IpNetwork], date: str | None) -> None:
-        self._spans = {4: _merged(networks, 4), 6: _merged(networks, 6)}
-        self.date = date
-        self.size = len(networks)
-
-    @classmethod
-    def load(cls, path: Path) -> IpList:
-        """Read a list file; a malformed line raises ValueError with `path:line`."""
-        networks = []
-        for number, line in _lines(path):
-            try:
-                networks.append(ipaddress.ip_network(line.split("#", 1)[0].strip(), strict=False))
-            except ValueError as error:
-                raise ValueError(f"{path}:{number}: {error}") from None
-        return cls(networks, _list_date(path))
-
-    def __contains__(self, address: object) -> bool:
-        if not isinstance(address, ipaddress.IPv4Address | ipaddress.IPv6Address):
-            return False
-        return self.holds(address.version, int(address))
-
-    def holds(self, version: int, key: int) -> bool:
-        """Whether the address with this version and integer value is listed."""
-        starts, ends = self._spans[version]
-        index = bisect.bisect_right(starts, key) - 1
-        return index >= 0 and ends[index] >= key
-
-
-def _merged(networks: list[IpNetwork], version: int) -> tuple[list[int], list[int]]:
-    """Sorted, non-overlapping [start, end] spans of one IP version, so one bisect decides."""
-    spans = sorted(
-        (int(n.network_address), int(n.broadcast_address)) for n in networks if n.version == version
-    )
-    starts: list[int] = []
-    ends: list[int] = []
-    for start, end in spans:
-        if ends and start <= ends[-1] + 1:
-            ends[-1] = max(ends[-1], end)
-        else:
-            starts.append(start)
-            ends.append(end)
-    return starts, ends
-
-
-@dataclass(frozen=True, slots=True)
-class HostingList:
-    """ASNs of clouds, hosters and VPN providers, with the AS names given in the comments."""
-
-    asns: frozenset[int]
-    asn_by_name: Mapping[str, int | None]
-    date: str | None
-
-    @classmethod
-    def load(cls, path: Path) -> HostingList:
-        """Read `ASN  # name` lines; a malformed line raises ValueError with `path:line`."""
-        asns: set[int] = set()
-        by_name: dict[str, int | None] = {}
-        for number, line in _lines(path):
-            entry, _, name = line.partition("#")
-            token = entry.strip().upper().removeprefix("AS")
-            if not token.isdigit() or not 0 < int(token) < 1 << 32:
-                raise ValueError(f"{path}:{number}: expected `ASN  # name`")
-            asn = int(token)
-            asns.add(asn)
-            key = name.strip().casefold()
-            if key:
-                # A name shared by several ASNs still marks hosting but names no single ASN.
-                by_name[key] = asn if by_name.get(key, asn) == asn else None
-        return cls(frozenset(asns), by_name, _list_date(path))
-
-
-def _read_list(path: Path) -> str:
-    if path.stat().st_size > _MAX_LIST_BYTES:
-        raise ValueError(f"{path}: larger than {_MAX_LIST_BYTES} bytes")
-    return path.read_text(encoding="utf-8")
-
-
-def _lines(path: Path) -> list[tuple[int, str]]:
-    """Numbered lines that are not blank or whole-line comments."""
-    lines = enumerate(_read_list(path).splitlines(), start=1)
-    return [(number, line) for number, line in lines if line.strip() and not line.lstrip().startswith("#")]
-
-
-def _list_date(path: Path) -> str | None:
-    """The date in the list's header comment (`# date: 2026-11-25`), which says how fresh it is."""
-    for line in _read_list(path).splitlines()[:20]:
-        if line.startswith("#") and "date" in line.lower():
-            found = _DATE.search(line)
-            if found:
-                return str(found.group(1))
-    return None
-
-
-class CountrySource(Protocol):
-    """Gives the country of a public address."""
-
-    version: str | None
-
-    def country(self, ip: str, key: int) -> str | None: ...
-
-
-class AsnSource(Protocol):
-    """Gives the AS number (None when the data has none) and AS name of a public address."""
-
-    version: str | None
-
-    def asn(self, ip: str, key: int) -> tuple[int | None, str | None]: ...
-
-
-class RegistryCountry:
-    """Country from the regional registries' delegations, bundled in iptocc (~0.1 µs a look-up)."""
-
-    def __init__(self) -> None:
-        self.version: str | None = f"iptocc {metadata.version('iptocc')}"
-
-    def country(self, ip: str, key: int) -> str | None:
-        """The registry's country code, or None."""
-        code: str | None = iptocc.country_code(ip)
-        return code or None
-
-
-class GeoIp2FastAsn:
-    """AS names from geoip2fast's bundled data (GeoLite2-derived, June 2024); it has no AS numbers.
-
-    The look-up reads the loaded tables itself: geoip2fast's own, with its IPv6-capable file, checks
-    the end of an IPv4 block with IPv6 sizes, so an IPv4 address in an unannounced gap gets the name
-    of the block before it (18% of random IPv4 addresses here, e.g. 15.233.130.55 as AMAZON-02).
-    Doing it here also saves the ~10 µs of building its result object.
-    """
-
-    _NO_NAME: Final = frozenset({"", "<unknown>", "IANA.ORG"})
-
-    def __init__(self) -> None:
-        from geoip2fast import GeoIP2Fast
-        from geoip2fast import geoip2fast as module
-
-        self._reader = GeoIP2Fast(geoip2fast_data_file="geoip2fast-asn-ipv6.dat.gz")
-        names = (
-            "mainIndexASN",
-            "mainListFirstIPASN",
-            "mainListNetlengthASN",
-            "mainListIDASN",
-            "mainListNamesASN",
-        )
-        tables = [getattr(module, name, None) for name in names]
-        self._tables: list[Any] | None = tables if all(t is not None for t in tables) else None
-        info = str(getattr(module, "source_info", {}).get("info", ""))
-        stamp = re2.search(r"(\d{4})(\d{2})(\d{2})", info)
-        self.version: str | None = f"{stamp.group(1)}-{stamp.group(2)}-{stamp.group(3)}" if stamp else None
-
-    def asn(self, ip: str, key: int) -> tuple[int | None, str | None]:
-        """(None, AS name) or (None, None)."""
-        name = (
-            self._name(key, 128 if ":" in ip else 32)
-            if self._tables
-            else str(self._reader.lookup(ip).asn_name)
-        )
-        return None, (None if not name or name in self._NO_NAME else name)
-
-    def _name(self, key: int, bits: int) -> str:
-        """The AS name of the block holding `key`, or "" when the address is in no block."""
-        assert self._tables is not None
-        index, firsts, lengths, ids, names = self._tables
-        root = bisect.bisect_right(index, key) - 1
-        if root < 0:
-            return ""
-        chunk = bisect.bisect_right(firsts[root], key) - 1
-        if chunk < 0:
-            return ""
-        size = 1 << (bits - lengths[root][chunk])
-        return str(names[ids[root][chunk]]) if key < firsts[root][chunk] + size else ""
-
-
-class MmdbCountry:
-    """Country from a MaxMind or DB-IP country/city `.mmdb`."""
-
-    def __init__(self, reader: Any) -> None:
-        self._reader = reader
-        self.version: str | None = _mmdb_date(reader)
-
-    def country(self, ip: str, key: int) -> str | None:
-        """ISO code of the country, else of the registered country, else None."""
-        record = self._reader.get(ip) or {}
-        for field_name in ("country", "registered_country"):
-            code = (record.get(field_name) or {}).get("iso_code")
-            if code:
-                return str(code)
-        return None
-
-
-class MmdbAsn:
-    """AS number and organisation from a MaxMind or DB-IP ASN `.mmdb`."""
-
-    def __init__(self, reader: Any) -> None:
-        self._reader = reader
-        self.version: str | None = _mmdb_date(reader)
-
-    def asn(self, ip: str, key: int) -> tuple[int | None, str | None]:
-        """(number, organisation), each None when absent."""
-        record = self._reader.get(ip) or {}
-        number = record.get("autonomous_system_number")
-        name = record.get("autonomous_system_organization")
-        return (int(number) if number else None), (str(name) if name else None)
-
-
-def _mmdb_date(reader: Any) -> str | None:
-    from datetime import UTC, datetime
-
-    epoch = getattr(reader.metadata(), "build_epoch", None)
-    return datetime.fromtimestamp(epoch, UTC).date().isoformat() if epoch else None
-
-
-def _open_mmdb(path: Path) -> Any:
-    import maxminddb
-
-    return maxminddb.open_database(str(path), maxminddb.MODE_MEMORY)
-
-
-DEFAULT_LISTS_DIR: Final = Path(__file__).resolve().parents[2] / "rules" / "lists"
-
-
 class IpOriginLookup:
     """Answers `lookup(ip)` from data loaded once; share one instance per process."""
 
@@ -365,8 +153,8 @@ class IpOriginLookup:
         """Load the geo data and the lists; a missing list leaves its flag unknown (None)."""
         tor_path, hosting_path = lists_dir / TOR_FILE, lists_dir / HOSTING_FILE
         return cls(
-            countries=MmdbCountry(_open_mmdb(country_mmdb)) if country_mmdb else RegistryCountry(),
-            asns=MmdbAsn(_open_mmdb(asn_mmdb)) if asn_mmdb else GeoIp2FastAsn(),
+            countries=MmdbCountry(open_mmdb(country_mmdb)) if country_mmdb else RegistryCountry(),
+            asns=MmdbAsn(open_mmdb(asn_mmdb)) if asn_mmdb else GeoIp2FastAsn(),
             tor=IpList.load(tor_path) if tor_path.exists() else None,
             hosting=HostingList.load(hosting_path) if hosting_path.exists() else None,
             home_region=home_region,

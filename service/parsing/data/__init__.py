@@ -1,0 +1,1 @@
+"""Readers of the offline data behind IP origin: geo databases and the Tor and hosting lists."""
