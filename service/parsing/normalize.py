@@ -1,14 +1,22 @@
 """The normalised view of a text that phrase rules match on, with exact spans back to the original.
 
 Steps, in order (each named in `steps_applied` when it changed something):
-  per character: nfkc, casefold, diacritics (Vietnamese marks dropped, đ→d), zero_width, confusables;
-  then separators ("g.i.ế.t", "k h u n g  b o"), whitespace (runs to one space, ends trimmed),
-  leetspeak (0 1 3 4 @ $ inside words with letters only, so phone numbers and amounts survive),
-  teencode (whole words from rules/lists/teencode.tsv), squeeze (repeated letters; "uu" of "cứu" kept).
+- per character: nfkc, casefold, diacritics (Vietnamese marks dropped, đ→d), zero_width (also
+  variation selectors), confusables (Cyrillic, Greek, small capitals), whitespace (tabs, newlines and
+  Unicode spaces become a space);
+- separators: single letters split by . - _ * / | ~ + or emoji ("g.i.ế.t", "b-o-m") join, three or
+  more; split by spaces ("k h u n g  b o") four or more, a wider gap staying a word break;
+- whitespace: runs to one space, ends trimmed;
+- leetspeak: 0 1 3 4 @ $ between letters ("ch3t", "h@ck"), 0/3/4 before two letters ("4nh"), a final
+  0 or $ after two letters ("ch0"); never in numbers, amounts ("4tr", "100k"), names ("vtv3", "in4"),
+  mentions ("@admin") or e-mail addresses;
+- teencode: whole words from rules/lists/teencode.tsv, also stretched ("kooo"), not after a number
+  ("100 k");
+- squeeze: a repeated letter to one ("giếttt", "kill" → "kil"), but "u" to two ("cứuuu" → "cuu").
 
 Word boundaries belong on the view, which is ASCII for Vietnamese and Latin text. Rule phrases must go
-through the same `normalize` (see `normalize_phrase`) so both sides fold alike ("kill" → "kil").
-Input longer than MAX_CHARS is cut there and flagged `truncated`; normalisation never raises on text.
+through the same function (`normalize_phrase`) so both sides fold alike. Input longer than MAX_CHARS
+is cut there and flagged `truncated`; normalisation never raises on any str.
 """
 
 from __future__ import annotations
