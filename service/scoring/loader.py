@@ -70,11 +70,11 @@ def load_ruleset(rules_dir: Path, *, run_tests: bool = True) -> Ruleset:
         issues.extend(validators.unknown_groups(rules, thresholds))
     if not rules and not errors_only(issues):
         issues.append(Issue(str(rules_dir), None, "no rules found"))
-    if errors_only(issues) or thresholds is None:
+    if thresholds is None:
         raise RulesetError(issues)
     ruleset = Ruleset(rules, thresholds, ruleset_version(rules_dir), warnings=issues)
-    if run_tests:
-        failures = run_rule_tests(ruleset)
-        if failures:
-            raise RulesetError([*issues, *failures])
+    # The valid rules' tests run even when other rules are broken, so one check shows every error.
+    failures = run_rule_tests(ruleset) if run_tests else []
+    if errors_only(issues) or failures:
+        raise RulesetError([*issues, *failures])
     return ruleset

@@ -120,3 +120,14 @@ def test_catastrophic_regex_is_refused_even_though_re2_would_run_it() -> None:
     assert any(
         ":14: selection 'catastrophic': regex refused: nested unbounded quantifier" in i for i in issues
     )
+
+
+def test_valid_rules_are_tested_even_when_others_are_broken(tmp_path: Path) -> None:
+    failing = RULE.replace("{NO}", "say hello")
+    broken = RULE.replace("r.one", "r.two").replace("{NO}", "bye").replace("condition: s", "condition: t")
+    write_rule(tmp_path, failing + "---\n" + broken)
+    with pytest.raises(RulesetError) as caught:
+        load_ruleset(tmp_path)
+    messages = [i.message for i in caught.value.issues]
+    assert "condition: undefined name 't'" in messages
+    assert "test failed: r.one matched a no_match sample 'say hello' (low)" in messages
