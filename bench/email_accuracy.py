@@ -11,6 +11,7 @@ Received lines with their expected fields (null for a line that names no relay).
 Figures printed:
   relays   our untrusted Received chain (SA-style trust) == SA's untrusted chain, IP by IP
   relays/public  the public IPs of our untrusted Received relays == those of SA's untrusted chain
+  unparseable    how many Received lines could not be read == SA's count
   origin   our origin_ip == SA's deepest untrusted hop with --orig-hdrs
   origin/public  the same, SA's side reduced to its deepest untrusted *public* hop
   auth     (spf, dkim, dmarc) == truth;  provider_ip == truth's ar_sender_ip where it has one
@@ -55,13 +56,13 @@ def _public(ip: str) -> bool:
 
 
 def load_sa(path: Path) -> dict[str, list[tuple[str, str]]]:
-    """file -> [(T|U, ip)] newest first, from sa_relays.sh --all --long --stats output."""
+    """file -> [(T|U, ip)] newest first, plus ("#", n_unparseable), from sa_relays.sh --all --stats."""
     chains: dict[str, list[tuple[str, str]]] = defaultdict(list)
     with path.open(encoding="utf-8", errors="replace") as handle:
         for line in handle:
             cols = line.rstrip("\n").split("\t")
             if cols[0] == "#":
-                chains.setdefault(Path(cols[1]).name, [])
+                chains[Path(cols[1]).name].append(("#", cols[-1]))
             elif len(cols) >= 3:
                 chains[Path(cols[0]).name].append((cols[1], cols[2]))
     return chains
@@ -129,6 +130,9 @@ def score_email(name: str, raw: bytes, args: argparse.Namespace, data: dict, tal
         sa_untrusted = [ip for tag, ip in data["sa"][name] if tag == "U"]
         ours = [r.ip or "" for r in received if not r.trusted]
         tally.add("relays", ours == sa_untrusted, f"{name}: ours {ours} sa {sa_untrusted}")
+        sa_unparsed = next((int(n) for tag, n in data["sa"][name] if tag == "#"), 0)
+        tally.add("unparseable", parsed.unparsed_received == sa_unparsed,
+                  f"{name}: ours {parsed.unparsed_received} sa {sa_unparsed}")  # fmt: skip
         ours_pub = [r.ip for r in received if r.ip and _public(r.ip) and not r.trusted]
         sa_pub = [ip for ip in sa_untrusted if _public(ip)]
         tally.add("relays/public", ours_pub == sa_pub, f"{name}: ours {ours_pub} sa {sa_pub}")

@@ -88,6 +88,7 @@ class ParsedEmail:
     defects: list[str]
     size: int
     mime_parts: int
+    unparsed_received: int = 0  # Received lines that named a relay we could not read
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -115,4 +116,5 @@ class ParsedEmail:
             "defects": list(self.defects),
             "size": self.size,
             "mime_parts": self.mime_parts,
+            "unparsed_received": self.unparsed_received,
         }

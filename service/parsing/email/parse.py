@@ -37,6 +37,7 @@ class _Origin(NamedTuple):
     provider: str | None
     auth: Auth
     received_dates: list[datetime]
+    unparsed: int
 
 
 def _one(found: list[Address]) -> Address | None:
@@ -113,7 +114,7 @@ def _origin(fields: list[RawField], limits: EmailLimits, trust: TrustConfig, def
     origin_ip, origin_rule = trust_mod.origin(relays)
     return _Origin(
         relays, origin_ip, origin_rule, provider_ip, provider_rule,
-        provider[0] if provider else None, findings.auth, chain.received_dates,
+        provider[0] if provider else None, findings.auth, chain.received_dates, chain.unparseable,
     )  # fmt: skip
 
 
@@ -144,7 +145,7 @@ def parse_email(
         relays=origin.relays, origin_ip=origin.origin_ip, origin_rule=origin.origin_rule,
         provider_ip=origin.provider_ip, provider_ip_rule=origin.provider_rule, provider=origin.provider,
         auth=origin.auth, anomalies=find_anomalies(facts), defects=list(dict.fromkeys(defects)),
-        size=len(raw), mime_parts=mime.parts,
+        size=len(raw), mime_parts=mime.parts, unparsed_received=origin.unparsed,
     )  # fmt: skip
 
 

@@ -63,14 +63,17 @@ def _clean(value: bytes) -> str:
 _first = first_group
 
 
-def normalize_line(raw: bytes) -> tuple[bytes, bytes]:
-    """Collapse whitespace, cut the trailing date; return (line, date_text)."""
+def _collapse(raw: bytes) -> bytes:
+    """Whitespace runs to one space, trailing semicolons dropped (as SpamAssassin does first)."""
     line = b" ".join(raw[:_MAX_LINE].split())
     while line.endswith(b";"):
         line = line[:-1].rstrip()
-    date = b""
-    if b";" in line:
-        date = line[line.rfind(b";") + 1 :].strip()
+    return line
+
+
+def _cut_date(line: bytes) -> tuple[bytes, bytes]:
+    """Cut the trailing date; return (line, date text)."""
+    date = line[line.rfind(b";") + 1 :].strip() if b";" in line else b""
     # The date pattern ends the line and is short: searching the tail is the same, and cheaper.
     offset = max(0, len(line) - _DATE_WINDOW)
     found = rx_spans(_DATE_TAIL, line[offset:])
@@ -80,16 +83,23 @@ def normalize_line(raw: bytes) -> tuple[bytes, bytes]:
     return line.replace(b")by ", b") by ", 1), date
 
 
+def _names_no_relay(line: bytes) -> bool:
+    """SpamAssassin's early exits, checked before the date is cut: not a 'from' line, local delivery,
+    or 'from HOST by HOST;' with no address."""
+    if not (line[:5].lower() == b"from " or line[:6].lower() == b"(from "):
+        return True
+    if b"with local for" in line and matches(_WITH_LOCAL_FOR, line):
+        return True
+    local = _first(_LOCAL_FROM_BY, line) if b";" in line else None
+    return local is not None and not matches(_BRACKETED_V4, local)
+
+
 def parse_received(raw: bytes) -> RelayFields | Skip | None:
     """Parse one unfolded Received value; see the module docstring for the three outcomes."""
-    line, date = normalize_line(raw)
-    if not (line[:5].lower() == b"from " or line[:6].lower() == b"(from "):
+    collapsed = _collapse(raw)
+    if _names_no_relay(collapsed):
         return SKIPPED
-    if b"with local for" in line and matches(_WITH_LOCAL_FOR, line):
-        return SKIPPED
-    local = _first(_LOCAL_FROM_BY, line) if b";" in line else None
-    if local is not None and not matches(_BRACKETED_V4, local):
-        return SKIPPED
+    line, date = _cut_date(collapsed)
     base = _base_fields(line, date)
     if line.startswith(b"from "):
         found = _parse_from(line[5:], base)

@@ -122,3 +122,16 @@ def test_provider_found_below_local_fetch_hops():
 def test_leading_blank_lines_of_a_pasted_report_are_skipped(eml):
     parsed = parse_email(b"\r\n\r\n" + eml("postfix.eml"))
     assert parsed.subject == "Your January offers"
+
+
+def test_unreadable_and_relay_less_lines_are_counted_apart():
+    raw = (
+        b"Received: from virtual-access.example by bolero.example ; Thu, 20 Feb 2003 23:32:58 +0100\r\n"
+        b"Received: from garbage\r\n"
+        b"Received: from a.example (a.example [81.2.69.160]) by b.example (Postfix) with ESMTP id X\r\n"
+        b"From: a@example.com\r\nSubject: x\r\n\r\nbody"
+    )
+    parsed = parse_email(raw)
+    assert parsed.unparsed_received == 1  # the relay-less first line is recognised, not unreadable
+    assert [r.ip for r in parsed.relays] == ["81.2.69.160"]
+    assert "1 Received header(s) could not be parsed" in parsed.defects
