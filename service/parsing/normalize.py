@@ -41,7 +41,7 @@ __all__ = [
     "normalize_phrase",
 ]
 
-MAX_CHARS: Final = 200_000
+MAX_CHARS: Final = 100_000  # SpamAssassin reads 50 KB of text per part
 DEFAULT_LISTS_DIR: Final = Path(__file__).resolve().parents[2] / "rules" / "lists"
 TEENCODE_FILE: Final = "teencode.tsv"
 
