@@ -76,10 +76,17 @@ def _post_ident_in_rdns(
     fields.update(_ident_in_rdns(fields["rdns"]))
 
 
-def _post_placeholder_rdns(
+def _post_softdnserr(
     fields: dict[str, Any], values: dict[str, bytes], line: bytes, base: RelayFields
 ) -> None:
-    if fields["rdns"] in ("softdnserr", "unverified"):  # couriertcpd / simta placeholders, not names
+    if fields["rdns"] == "softdnserr":  # couriertcpd's placeholder, not a name
+        fields["rdns"] = ""
+
+
+def _post_unverified(
+    fields: dict[str, Any], values: dict[str, bytes], line: bytes, base: RelayFields
+) -> None:
+    if fields["rdns"] == "unverified":  # simta's placeholder, not a name
         fields["rdns"] = ""
 
 
@@ -101,8 +108,8 @@ _POST_STEPS: dict[str, _PostStep] = {
     "exim_rdns_sub": _post_exim_rdns,
     "helo_is_rdns": _post_helo_is_rdns,
     "ident_in_rdns": _post_ident_in_rdns,
-    "softdnserr": _post_placeholder_rdns,
-    "unverified": _post_placeholder_rdns,
+    "softdnserr": _post_softdnserr,
+    "unverified": _post_unverified,
     "noid": lambda fields, *_: fields.__setitem__("id", ""),
     "noby": lambda fields, *_: fields.__setitem__("by", ""),
     "xmail": _post_xmail,
