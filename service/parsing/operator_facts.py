@@ -41,6 +41,7 @@ _FLAGS: Final = ("identity_verified", "smsc_record")
 _DATES: Final = ("activated_at", "last_device_change")
 _FIELDS: Final = frozenset({"subscription", "cell", *_COUNTS, *_FLAGS, *_DATES})
 _CELL_IDS: Final = ("mcc", "mnc", "lac", "tac", "id")
+_CELL_FIELDS: Final = frozenset({*_CELL_IDS, "lat", "lon"})
 
 
 class OperatorFactsError(ValueError):
@@ -66,7 +67,7 @@ class Cell:
     @classmethod
     def from_dict(cls, data: object, path: str) -> Cell:
         """Validate the `cell` object."""
-        fields = _mapping(data, path, frozenset({*_CELL_IDS, "lat", "lon"}))
+        fields = _mapping(data, path, _CELL_FIELDS)
         ids = {key: _identifier(fields.get(key), f"{path}.{key}") for key in _CELL_IDS}
         lat = _coordinate(fields.get("lat"), f"{path}.lat", 90.0)
         lon = _coordinate(fields.get("lon"), f"{path}.lon", 180.0)
