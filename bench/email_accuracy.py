@@ -10,6 +10,7 @@ Received lines with their expected fields (null for a line that names no relay).
 
 Figures printed:
   relays   our untrusted Received chain (SA-style trust) == SA's untrusted chain, IP by IP
+  relays/fields  every hop, trusted or not, field by field (ip rdns helo by ident envfrom id auth)
   relays/public  the public IPs of our untrusted Received relays == those of SA's untrusted chain
   unparseable    how many Received lines could not be read == SA's count
   origin   our origin_ip == SA's deepest untrusted hop with --orig-hdrs
@@ -55,16 +56,20 @@ def _public(ip: str) -> bool:
         return False
 
 
-def load_sa(path: Path) -> dict[str, list[tuple[str, str]]]:
-    """file -> [(T|U, ip)] newest first, plus ("#", n_unparseable), from sa_relays.sh --all --stats."""
-    chains: dict[str, list[tuple[str, str]]] = defaultdict(list)
+FIELDS = ("ip", "rdns", "helo", "by", "ident", "envfrom", "id", "auth")
+
+
+def load_sa(path: Path) -> dict[str, list[tuple[str, ...]]]:
+    """file -> [(T|U, ip, rdns, helo, by[, ident, envfrom, id, auth, ...])] newest first, plus
+    ("#", n_unparseable), from sa_relays.sh --all [--long] --stats output."""
+    chains: dict[str, list[tuple[str, ...]]] = defaultdict(list)
     with path.open(encoding="utf-8", errors="replace") as handle:
         for line in handle:
             cols = line.rstrip("\n").split("\t")
             if cols[0] == "#":
                 chains[Path(cols[1]).name].append(("#", cols[-1]))
             elif len(cols) >= 3:
-                chains[Path(cols[0]).name].append((cols[1], cols[2]))
+                chains[Path(cols[0]).name].append(tuple(cols[1:]))
     return chains
 
 
@@ -127,17 +132,22 @@ def score_email(name: str, raw: bytes, args: argparse.Namespace, data: dict, tal
     tally.add("parse", True, name)
     received = [r for r in parsed.relays if r.source == "received"]
     if name in data["sa"]:
-        sa_untrusted = [ip for tag, ip in data["sa"][name] if tag == "U"]
+        sa_rows = [row for row in data["sa"][name] if row[0] in "TU"]
+        sa_untrusted = [row[1] for row in sa_rows if row[0] == "U"]
+        width = min([len(FIELDS)] + [len(row) - 1 for row in sa_rows])
+        ours_rows = [tuple(getattr(r, f) or "" for f in FIELDS)[:width] for r in received]
+        theirs_rows = [row[1 : 1 + width] for row in sa_rows]
+        tally.add("relays/fields", ours_rows == theirs_rows, f"{name}: ours {ours_rows} sa {theirs_rows}")
         ours = [r.ip or "" for r in received if not r.trusted]
         tally.add("relays", ours == sa_untrusted, f"{name}: ours {ours} sa {sa_untrusted}")
-        sa_unparsed = next((int(n) for tag, n in data["sa"][name] if tag == "#"), 0)
+        sa_unparsed = next((int(row[1]) for row in data["sa"][name] if row[0] == "#"), 0)
         tally.add("unparseable", parsed.unparsed_received == sa_unparsed,
                   f"{name}: ours {parsed.unparsed_received} sa {sa_unparsed}")  # fmt: skip
         ours_pub = [r.ip for r in received if r.ip and _public(r.ip) and not r.trusted]
         sa_pub = [ip for ip in sa_untrusted if _public(ip)]
         tally.add("relays/public", ours_pub == sa_pub, f"{name}: ours {ours_pub} sa {sa_pub}")
     if name in data["orig"]:
-        sa_u = [ip for tag, ip in data["orig"][name] if tag == "U"]
+        sa_u = [row[1] for row in data["orig"][name] if row[0] == "U"]
         deepest = sa_u[-1] if sa_u else None
         deepest_pub = next((ip for ip in reversed(sa_u) if _public(ip)), None)
         tally.add("origin", parsed.origin_ip == deepest, f"{name}: ours {parsed.origin_ip} sa {deepest}")
