@@ -6,16 +6,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import Response
 
 from service.analysis.pipeline import Analyzer
+from service.auth.cache import KeyCache
 from service.config import Settings
 from service.db import Database
 from service.errors import install_problem_handlers
 from service.health.router import router as health_router
 from service.ingest.openapi import component_schemas
+from service.ingest.requests import REPORT_ADAPTER
 from service.ingest.router import router as reports_router
+from service.ingest.writer import GroupWriter
 from service.jobs.publisher import OutboxPublisher
 from service.limits import BodySizeLimit
 from service.ruleset.reloader import RulesReloader
@@ -25,11 +29,16 @@ from service.ruleset.router import router as rules_router
 def create_app(settings: Settings, *, db: Database, analyzer: Analyzer, redis_url: str) -> FastAPI:
     """Assemble the app around parts built once per process (see service.runtime)."""
     reloader = RulesReloader(analyzer.rules, settings.rules_dir)
+    publisher = OutboxPublisher(db, redis_url)
+    writer = GroupWriter(db, on_queued=publisher.kick)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         reloader.start()
+        publisher.start()
         yield
+        writer.stop()
+        publisher.stop()
         reloader.stop()
 
     app = FastAPI(
@@ -42,7 +51,9 @@ def create_app(settings: Settings, *, db: Database, analyzer: Analyzer, redis_ur
     app.state.settings = settings
     app.state.db = db
     app.state.analyzer = analyzer
-    app.state.publisher = OutboxPublisher(db, redis_url)
+    app.state.publisher = publisher
+    app.state.writer = writer
+    app.state.key_cache = KeyCache(settings.auth_cache_seconds)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health_router)
@@ -68,10 +79,6 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 def _add_bench_echo(app: FastAPI) -> None:
     """The ceiling `bench/ingest.py` compares against: the same body, validated, echoed, nothing stored."""
-    from fastapi import Request
-    from fastapi.responses import Response
-
-    from service.ingest.requests import REPORT_ADAPTER
 
     @app.post("/bench/echo", include_in_schema=False)
     async def echo(request: Request) -> Response:

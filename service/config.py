@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     max_sms_chars: int = Field(default=5000, gt=0)
     db_pool_size: int = Field(default=10, gt=0)
     access_log: bool = True
+    auth_cache_seconds: float = Field(default=5.0, ge=0)
     enable_bench_echo: bool = False
 
     @model_validator(mode="after")

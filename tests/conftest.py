@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from service.config import Settings
-from service.db import Base, Database, commit
+from service.db import Base, Database
 from service.jobs.redis_server import EmbeddedRedis
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def new_key(db: Database, reporter: str = "operator-a", scopes: list[str] | None
 
     with db.session() as db_session:
         key = create_key(db_session=db_session, reporter_name=reporter, scopes=scopes)
-        commit(db_session)
+        db_session.commit()
     return key
 
 

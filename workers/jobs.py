@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from service.cases.service import triage_case as triage_case_service
 from service.config import get_settings
-from service.db import Database, commit
+from service.db import Database
 from service.runtime import build_database
 
 
@@ -19,4 +19,4 @@ def triage_case(case_id: str) -> None:
     """Enrich a queued case so it stands, ready, in the analysts' queue. Idempotent: safe to retry."""
     with _database().session() as db_session:
         triage_case_service(db_session=db_session, case_id=case_id)
-        commit(db_session)
+        db_session.commit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,19 +14,19 @@ from service.db import utcnow
 from service.ingest.models import Report
 
 
-def open_case(*, db_session: Session, analysis: dict[str, Any]) -> Case:
-    """Open a new case for a high-risk report."""
+def new_case_row(analysis: dict[str, Any], *, now: datetime) -> dict[str, Any]:
+    """The row of a new case opened by a high-risk report."""
     risk = analysis["risk"]
-    case = Case(
-        id=str(uuid.uuid4()),
-        status="new",
-        lane=risk["lane"],
-        level=risk["level"],
-        score=float(risk["score"]),
-        report_count=1,
-    )
-    db_session.add(case)
-    return case
+    return {
+        "id": str(uuid.uuid4()),
+        "status": "new",
+        "lane": risk["lane"],
+        "level": risk["level"],
+        "score": float(risk["score"]),
+        "report_count": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def case_json(case: Case) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from service.auth.service import SCOPES, add_user, create_key, revoke_key
 from service.config import get_settings
-from service.db import Database, commit
+from service.db import Database
 from service.runtime import build_database, migrate
 
 
@@ -48,7 +48,7 @@ def _create_key(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"triage: {exc}", file=sys.stderr)
             return 2
-        commit(db_session)
+        db_session.commit()
     print(key)
     return 0
 
@@ -57,7 +57,7 @@ def _revoke_key(args: argparse.Namespace) -> int:
     db = _database()
     with db.session() as db_session:
         count = revoke_key(db_session=db_session, key_prefix=args.prefix)
-        commit(db_session)
+        db_session.commit()
     print(f"revoked {count} key(s)")
     return 0 if count else 1
 
@@ -71,7 +71,7 @@ def _add_user(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"triage: {exc}", file=sys.stderr)
             return 2
-        commit(db_session)
+        db_session.commit()
     print(f"user {args.name} added as {args.role}")
     return 0
 

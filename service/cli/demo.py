@@ -12,7 +12,7 @@ from sqlalchemy import select
 from service.auth.models import User
 from service.auth.service import add_user, authenticate_key, create_key
 from service.config import get_settings
-from service.db import Database, commit
+from service.db import Database
 
 DEMO_REPORTER = "demo-operator"
 DEMO_ANALYST = "analyst"
@@ -38,7 +38,7 @@ def print_demo_credentials(db: Database, *, base_url: str) -> None:
                 role="analyst",
                 password=credentials["analyst_password"],
             )
-        commit(db_session)
+        db_session.commit()
     credentials["api_key"] = key
     _save(path, credentials)
     print(f"demo API key:   {key}")

@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse
 from service.analysis.pipeline import INPUT_ERRORS
 from service.auth.dependencies import WRITE_REPORTS, BearerKey, ReportReader, authorize
 from service.auth.service import Principal
-from service.db import Database
 from service.errors import UnprocessableContent
 from service.ingest.openapi import REPORT_CREATED_RESPONSES, REPORT_REQUEST_BODY
 from service.ingest.requests import submission_from_body
@@ -47,7 +46,11 @@ async def create_report(
     """Analyse, store and (if high risk) queue one report. 201 when new, 200 for a retry."""
     state = request.app.state
     # Authenticate before reading a byte of the body: an unknown caller never gets us to buffer 10 MiB.
-    principal = await run_in_threadpool(_authorize, state.db, key)
+    cached = state.key_cache.get(key)
+    if cached is not None and not cached.scopes.isdisjoint(WRITE_REPORTS):
+        principal = cached
+    else:
+        principal = await run_in_threadpool(_authorize, state, key)
     body = await request.body()
     submission = submission_from_body(
         body,
@@ -59,23 +62,24 @@ async def create_report(
     return JSONResponse(result.report, status_code=201 if result.created else 200)
 
 
-def _authorize(db: Database, key: str) -> Principal:
-    with db.session() as db_session:
-        return authorize(db_session=db_session, key=key, scopes=WRITE_REPORTS)
+def _authorize(state: Any, key: str) -> Principal:
+    with state.db.session() as db_session:
+        principal = authorize(db_session=db_session, key=key, scopes=WRITE_REPORTS)
+    state.key_cache.put(key, principal)
+    return principal
 
 
 def _submit(state: Any, principal: Principal, submission: Submission) -> SubmitResult:
-    with state.db.session() as db_session:
-        try:
-            return submit_report(
-                db_session=db_session,
-                principal=principal,
-                submission=submission,
-                analyzer=state.analyzer,
-                publish=state.publisher.publish_now,
-            )
-        except INPUT_ERRORS as exc:
-            raise UnprocessableContent(f"The reported message could not be analysed: {exc}") from None
+    try:
+        return submit_report(
+            db=state.db,
+            writer=state.writer,
+            principal=principal,
+            submission=submission,
+            analyzer=state.analyzer,
+        )
+    except INPUT_ERRORS as exc:
+        raise UnprocessableContent(f"The reported message could not be analysed: {exc}") from None
 
 
 @router.get("/{report_id}", responses={404: {"description": "No such report for this key"}})

@@ -1,27 +1,27 @@
-"""The report pipeline: parse → score → store → queue if high risk. One transaction per report."""
+"""The report pipeline: parse → score → store → queue if high risk.
+
+Each report is stored whole (report, case and outbox rows) or not at all, by the group-commit writer.
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.analysis.inputs import ReportInput
 from service.analysis.pipeline import Analyzer
 from service.auth.service import Principal
-from service.cases.service import open_case
-from service.db import after_commit, commit, utcnow
+from service.cases.service import new_case_row
+from service.db import Database, utcnow
 from service.errors import Conflict, NotFound
 from service.ingest.models import Report
-from service.jobs.queue import TRIAGE_JOB, add_to_outbox, queue_for_level
-
-Publish = Callable[[Sequence[int]], None]
+from service.ingest.writer import GroupWriter, Outcome, PendingReport
+from service.jobs.queue import TRIAGE_JOB, outbox_row, queue_for_level
 
 
 @dataclass(frozen=True)
@@ -44,30 +44,53 @@ class SubmitResult:
 
 def submit_report(
     *,
-    db_session: Session,
+    db: Database,
+    writer: GroupWriter,
     principal: Principal,
     submission: Submission,
     analyzer: Analyzer,
-    publish: Publish | None = None,
     now: datetime | None = None,
 ) -> SubmitResult:
     """Store and answer one report; a retry (same key or reference) gets the first result back."""
     now = now or utcnow()
-    existing = _find_retry(db_session, principal.reporter_id, submission)
-    if existing is not None:
-        return _replay(existing, submission)
+    # Retries are rare: analyse and insert first, and let the unique constraints catch a retry.
     analysis = analyzer.analyze(submission.report, now=now)
-    try:
-        report = _store(db_session, principal, submission, analysis, now=now, publish=publish)
-        commit(db_session)
-    except IntegrityError:
-        # Two identical requests raced: the unique constraints let exactly one in. Answer with that one.
-        db_session.rollback()
+    pending = pending_report(principal, submission, analysis, now=now)
+    if writer.write(pending) is Outcome.CREATED:
+        return SubmitResult(report_json(pending.report), created=True)
+    with db.session() as db_session:
         existing = _find_retry(db_session, principal.reporter_id, submission)
-        if existing is None:
-            raise
-        return _replay(existing, submission)
-    return SubmitResult(report_json(report), created=True)
+    if existing is None:  # the conflicting row is gone again: a concurrent purge; treat as new next time
+        raise Conflict("This report collided with another one being stored; send it again.")
+    return _replay(existing, submission)
+
+
+def pending_report(
+    principal: Principal, submission: Submission, analysis: dict[str, Any], *, now: datetime
+) -> PendingReport:
+    """The rows of one report: the report, and a case and outbox row when it goes to review."""
+    report = {
+        "id": str(uuid.uuid4()),
+        "reporter_id": principal.reporter_id,
+        "reference": submission.reference,
+        "idempotency_key": submission.idempotency_key,
+        "request_hash": submission.request_hash,
+        "channel": submission.report.channel,
+        "content_type": submission.content_type,
+        "raw": submission.raw,
+        "analysis": analysis,
+        "ruleset_version": analysis["ruleset"]["version"],
+        "score": float(analysis["risk"]["score"]),
+        "level": analysis["risk"]["level"],
+        "case_id": None,
+        "received_at": now,
+    }
+    if not Analyzer.is_queued(analysis):
+        return PendingReport(report)
+    case = new_case_row(analysis, now=now)
+    report["case_id"] = case["id"]
+    outbox = outbox_row(queue=queue_for_level(case["level"]), job=TRIAGE_JOB, subject_id=case["id"], now=now)
+    return PendingReport(report, case, outbox)
 
 
 def get_report(*, db_session: Session, principal: Principal, report_id: str) -> dict[str, Any]:
@@ -75,18 +98,21 @@ def get_report(*, db_session: Session, principal: Principal, report_id: str) -> 
     report = db_session.get(Report, report_id)
     if report is None or report.reporter_id != principal.reporter_id:
         raise NotFound(f"No report {report_id} for this API key.")
-    return report_json(report)
+    return report_json({column: getattr(report, column) for column in ROW_FIELDS})
 
 
-def report_json(report: Report) -> dict[str, Any]:
+ROW_FIELDS = ("id", "analysis", "reference", "received_at", "case_id")
+
+
+def report_json(row: dict[str, Any]) -> dict[str, Any]:
     """The stored analysis with the fields that only exist once stored."""
     return {
-        "id": report.id,
-        **report.analysis,
-        "reference": report.reference,
-        "received_at": report.received_at.isoformat(),
-        "queued": report.case_id is not None,
-        "case_id": report.case_id,
+        "id": row["id"],
+        **row["analysis"],
+        "reference": row["reference"],
+        "received_at": row["received_at"].isoformat(),
+        "queued": row["case_id"] is not None,
+        "case_id": row["case_id"],
     }
 
 
@@ -107,46 +133,6 @@ def _replay(existing: Report, submission: Submission) -> SubmitResult:
             "This Idempotency-Key or reference was already used for a different report "
             f"({existing.id}). Use a new key or reference for new content."
         )
-    return SubmitResult(report_json(existing), created=False)
-
-
-def _store(
-    db_session: Session,
-    principal: Principal,
-    submission: Submission,
-    analysis: dict[str, Any],
-    *,
-    now: datetime,
-    publish: Publish | None,
-) -> Report:
-    report = Report(
-        id=str(uuid.uuid4()),
-        reporter_id=principal.reporter_id,
-        reference=submission.reference,
-        idempotency_key=submission.idempotency_key,
-        request_hash=submission.request_hash,
-        channel=submission.report.channel,
-        content_type=submission.content_type,
-        raw=submission.raw,
-        analysis=analysis,
-        ruleset_version=analysis["ruleset"]["version"],
-        score=float(analysis["risk"]["score"]),
-        level=analysis["risk"]["level"],
-        received_at=now,
+    return SubmitResult(
+        report_json({column: getattr(existing, column) for column in ROW_FIELDS}), created=False
     )
-    if Analyzer.is_queued(analysis):
-        case = open_case(db_session=db_session, analysis=analysis)
-        report.case_id = case.id
-        db_session.add(report)
-        db_session.flush()
-        message = add_to_outbox(
-            db_session=db_session, queue=queue_for_level(case.level), job=TRIAGE_JOB, subject_id=case.id
-        )
-        db_session.flush()
-        if publish is not None:
-            message_id = message.id
-            after_commit(db_session, lambda: publish([message_id]))
-    else:
-        db_session.add(report)
-        db_session.flush()
-    return report

@@ -8,7 +8,8 @@ written to be idempotent.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 import redis
 from rq import Queue, Retry
@@ -33,35 +34,31 @@ def queue_for_level(level: str) -> str:
     return "critical" if level == "critical" else "high"
 
 
-def add_to_outbox(*, db_session: Session, queue: str, job: str, subject_id: str) -> OutboxMessage:
-    """Record a job in the caller's transaction; it is published only after the commit."""
-    message = OutboxMessage(queue=queue, job=job, subject_id=subject_id)
-    db_session.add(message)
-    return message
+def outbox_row(*, queue: str, job: str, subject_id: str, now: datetime) -> dict[str, Any]:
+    """An outbox row to insert in the caller's transaction; it is published only after the commit."""
+    return {"queue": queue, "job": job, "subject_id": subject_id, "created_at": now, "attempts": 0}
 
 
-def publish(
-    *,
-    db_session: Session,
-    connection: redis.Redis,
-    message_ids: Sequence[int] | None = None,
-    limit: int = 500,
-) -> int:
-    """Enqueue unpublished outbox rows (all, or the given ones) and mark them published; returns the count."""
+def publish(*, db_session: Session, connection: redis.Redis, limit: int = 500) -> int:
+    """Enqueue unpublished outbox rows, oldest first, and mark them published; returns the count.
+
+    Rows are locked with SKIP LOCKED on PostgreSQL, so relays in several processes share the work. A crash
+    between the enqueue and the commit publishes a row twice; the jobs are idempotent for that reason.
+    """
     query = (
         select(OutboxMessage)
         .where(OutboxMessage.published_at.is_(None))
         .order_by(OutboxMessage.id)
         .limit(limit)
+        .with_for_update(skip_locked=True)
     )
-    if message_ids is not None:
-        query = query.where(OutboxMessage.id.in_(message_ids))
     messages = db_session.scalars(query).all()
+    now = utcnow()
     for message in messages:
         message.attempts += 1
         _enqueue(connection, message)
-        message.published_at = utcnow()
-        db_session.commit()
+        message.published_at = now
+    db_session.commit()
     return len(messages)
 
 

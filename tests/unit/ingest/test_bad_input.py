@@ -107,12 +107,11 @@ def test_key_in_query_string_is_refused(client: TestClient, api_key: str, db: Da
 
 def test_revoked_key_is_401(client: TestClient, api_key: str, auth: dict[str, str], db: Database) -> None:
     from service.auth.service import revoke_key
-    from service.db import commit
 
     assert client.get("/v1/reports/x", headers=auth).status_code == 404
     with db.session() as db_session:
         assert revoke_key(db_session=db_session, key_prefix=api_key[:10]) == 1
-        commit(db_session)
+        db_session.commit()
     assert client.get("/v1/reports/x", headers=auth).status_code == 401
 
 
