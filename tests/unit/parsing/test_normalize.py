@@ -95,26 +95,37 @@ def test_spans_always_map_into_the_original(text: str) -> None:
 
 WORDS = ["giết", "chết", "bom", "đâm", "khủng bố", "tiền", "nổ"]
 CONFUSE = {"o": "ο", "a": "а", "e": "е", "i": "і", "c": "с", "p": "р"}
+LEET = {"a": "4", "e": "3", "o": "0", "i": "1"}
 
 
 @st.composite
 def disguised(draw: st.DrawFn) -> tuple[str, str]:
-    """A word and a disguise of it: case, decomposition, zero-width characters and look-alikes."""
+    """A word and a disguise of it: case, decomposition, zero-width characters, look-alikes, leetspeak
+    inside the word, letters split by a separator, and a stretched last letter."""
     word = draw(st.sampled_from(WORDS))
+    letters = list(word)
+    if draw(st.booleans()):
+        letters += [letters[-1]] * draw(st.integers(2, 4))  # "giếttt"
     chars = []
-    for letter in word:
+    for index, letter in enumerate(letters):
         ch = letter.upper() if draw(st.booleans()) else letter
-        if draw(st.booleans()):
-            ch = unicodedata.normalize("NFD", ch)
-        if ch in CONFUSE and draw(st.booleans()):
+        inside = 0 < index < len(word) - 1 and " " not in word[index - 1 : index + 2]
+        if inside and letter in LEET and draw(st.integers(0, 3)) == 0:
+            ch = LEET[letter]
+        elif ch in CONFUSE and draw(st.booleans()):
             ch = CONFUSE[ch]
+        elif draw(st.booleans()):
+            ch = unicodedata.normalize("NFD", ch)
         chars.append(ch)
-        if draw(st.integers(0, 4)) == 0:
-            chars.append("\u200b")
-    return word, "".join(chars).strip("\u200b")
+    splittable = " " not in word and len(chars) >= 3
+    separator = draw(st.sampled_from(["", "", ".", "-", "_", "*"])) if splittable else ""
+    text = separator.join(chars)
+    if draw(st.integers(0, 3)) == 0:
+        text = text[0] + "\u200b" + text[1:]
+    return word, text
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(disguised(), st.sampled_from(["", "nó ", "tao sẽ "]), st.sampled_from(["", " mày", "!"]))
 def test_disguised_word_maps_back_to_its_disguise(pair: tuple[str, str], before: str, after: str) -> None:
     word, disguise = pair
