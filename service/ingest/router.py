@@ -15,7 +15,7 @@ from service.auth.service import Principal
 from service.errors import UnprocessableContent
 from service.ingest.openapi import REPORT_CREATED_RESPONSES, REPORT_REQUEST_BODY
 from service.ingest.requests import submission_from_body
-from service.ingest.service import Submission, SubmitResult, get_report, submit_report
+from service.ingest.service import get_report, submit_report
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 IdempotencyKey = Annotated[
@@ -59,7 +59,16 @@ async def create_report(
         idempotency_key=idempotency_key,
         reference=reference,
     )
-    result = await run_in_threadpool(_submit, state, principal, submission)
+    try:
+        result = await submit_report(
+            db=state.db,
+            writer=state.writer,
+            principal=principal,
+            submission=submission,
+            analyzer=state.analyzer,
+        )
+    except INPUT_ERRORS as exc:
+        raise UnprocessableContent(f"The reported message could not be analysed: {exc}") from None
     content = orjson.dumps(result.report)
     return Response(content, status_code=201 if result.created else 200, media_type="application/json")
 
@@ -69,19 +78,6 @@ def _authorize(state: Any, key: str) -> Principal:
         principal = authorize(db_session=db_session, key=key, scopes=WRITE_REPORTS)
     state.key_cache.put(key, principal)
     return principal
-
-
-def _submit(state: Any, principal: Principal, submission: Submission) -> SubmitResult:
-    try:
-        return submit_report(
-            db=state.db,
-            writer=state.writer,
-            principal=principal,
-            submission=submission,
-            analyzer=state.analyzer,
-        )
-    except INPUT_ERRORS as exc:
-        raise UnprocessableContent(f"The reported message could not be analysed: {exc}") from None
 
 
 @router.get("/{report_id}", responses={404: {"description": "No such report for this key"}})

@@ -5,6 +5,7 @@ Each report is stored whole (report, case and outbox rows) or not at all, by the
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,8 @@ from service.errors import Conflict, NotFound
 from service.ingest.models import Report
 from service.ingest.writer import GroupWriter, Outcome, PendingReport
 from service.jobs.queue import TRIAGE_JOB, outbox_row, queue_for_level
+
+INLINE_ANALYSIS_BYTES = 32 * 1024
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class SubmitResult:
     created: bool
 
 
-def submit_report(
+async def submit_report(
     *,
     db: Database,
     writer: GroupWriter,
@@ -54,13 +57,25 @@ def submit_report(
     """Store and answer one report; a retry (same key or reference) gets the first result back."""
     now = now or utcnow()
     # Retries are rare: analyse and insert first, and let the unique constraints catch a retry.
-    analysis = analyzer.analyze(submission.report, now=now)
+    analysis = await _analyze(analyzer, submission, now)
     pending = pending_report(principal, submission, analysis, now=now)
-    if writer.write(pending) is Outcome.CREATED:
+    if await asyncio.wrap_future(writer.submit(pending)) is Outcome.CREATED:
         return SubmitResult(report_json(pending.report), created=True)
+    return await asyncio.to_thread(_replay_retry, db, principal, submission)
+
+
+async def _analyze(analyzer: Analyzer, submission: Submission, now: datetime) -> dict[str, Any]:
+    # A small message is analysed on the event loop: it costs less than the hop to a thread would, and the
+    # GIL gives a thread no parallelism anyway. A big email goes to a thread so the loop keeps serving.
+    if len(submission.raw) <= INLINE_ANALYSIS_BYTES:
+        return analyzer.analyze(submission.report, now=now)
+    return await asyncio.to_thread(analyzer.analyze, submission.report, now=now)
+
+
+def _replay_retry(db: Database, principal: Principal, submission: Submission) -> SubmitResult:
     with db.session() as db_session:
         existing = _find_retry(db_session, principal.reporter_id, submission)
-    if existing is None:  # the conflicting row is gone again: a concurrent purge; treat as new next time
+    if existing is None:  # the first copy was removed in between (a purge); the caller may send it again
         raise Conflict("This report collided with another one being stored; send it again.")
     return _replay(existing, submission)
 

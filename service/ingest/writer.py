@@ -58,12 +58,16 @@ class GroupWriter:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
-    def write(self, pending: PendingReport) -> Outcome:
-        """Store one report (blocking until its transaction commits)."""
+    def submit(self, pending: PendingReport) -> Future[Outcome]:
+        """Queue one report; the future resolves once its transaction has committed."""
         future: Future[Outcome] = Future()
         self._ensure_started()
         self._queue.put((pending, future))
-        return future.result()
+        return future
+
+    def write(self, pending: PendingReport) -> Outcome:
+        """Store one report, blocking until its transaction commits."""
+        return self.submit(pending).result()
 
     def stop(self) -> None:
         """Write what is queued, then end the writer thread."""
