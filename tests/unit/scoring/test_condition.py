@@ -1,6 +1,8 @@
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from service.scoring.condition import (
     MAX_DEPTH,
@@ -83,3 +85,17 @@ def test_canonical_ignores_order_and_grouping() -> None:
 
     assert key("a and (b and c)") == key("c and b and a")
     assert key("a or b") != key("a and b")
+
+
+TOKENS = [*"ab_*() 1", "and ", "or ", "not ", "of ", "all ", "them ", "a_b "]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), max_size=30).map("".join))
+def test_any_condition_text_parses_or_raises_condition_error(text: str) -> None:
+    try:
+        tree = resolve(parse_condition(text), {"a", "b", "a_b"})
+    except ConditionError:
+        return
+    predicate = compile_tree(tree, lambda n: lambda facts: len(n) in facts)
+    assert predicate({1}) in {True, False}
