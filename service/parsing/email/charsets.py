@@ -71,7 +71,7 @@ def decode_b(payload: bytes, defects: list[str]) -> bytes:
     try:
         return binascii.a2b_base64(payload)
     except (binascii.Error, ValueError):
-        clean = bytes(c for c in payload if c in _B64_ALPHABET)
+        clean = payload.translate(None, _NOT_B64)  # C speed: attachments can be megabytes
         clean = clean[: len(clean) - len(clean) % 4]
         defects.append("broken base64")
         try:
@@ -81,6 +81,7 @@ def decode_b(payload: bytes, defects: list[str]) -> bytes:
 
 
 _B64_ALPHABET = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+_NOT_B64 = bytes(c for c in range(256) if c not in _B64_ALPHABET)
 
 
 def decode_encoded_words(value: bytes, max_words: int, defects: list[str]) -> str:

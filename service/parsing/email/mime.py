@@ -14,6 +14,7 @@ from service.parsing.email.charsets import decode_b, decode_encoded_words, decod
 from service.parsing.email.headers import RawField, split_message
 from service.parsing.email.limits import EmailLimits
 
+_MAX_PARAMS = 64
 _HTML_MARKUP_FACTOR = 20  # HTML kept per part = 20 x the text scanned per part (1 MB by default)
 
 
@@ -48,10 +49,10 @@ class MimeResult:
 
 def header_params(value: str) -> tuple[str, dict[str, str]]:
     """Split `type/subtype; a=b; c="d"` into the lower-case value and its parameters (RFC 2231 light)."""
-    items = _split_semicolons(value[:8192])
+    items = _split_semicolons(value[:4096])
     main = items[0].strip().lower() if items else ""
     params: dict[str, str] = {}
-    for item in items[1:64]:
+    for item in items[1:_MAX_PARAMS]:
         key, sep, val = item.partition("=")
         if not sep:
             continue
@@ -67,18 +68,19 @@ def header_params(value: str) -> tuple[str, dict[str, str]]:
 
 
 def _split_semicolons(value: str) -> list[str]:
-    items: list[str] = []
-    current: list[str] = []
-    quoted = False
-    for char in value:
-        if char == '"':
-            quoted = not quoted
-        if char == ";" and not quoted:
-            items.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    items.append("".join(current))
+    """Split at ';' outside double quotes, with str.split (C speed: 1,000 parts x 8 KB headers)."""
+    if '"' not in value:
+        return value.split(";", _MAX_PARAMS)
+    items = [""]
+    for index, segment in enumerate(value.split('"', 2 * _MAX_PARAMS)):
+        if len(items) > _MAX_PARAMS:
+            break
+        if index % 2:  # inside quotes: keep verbatim, quotes included
+            items[-1] += '"' + segment + '"'
+            continue
+        pieces = segment.split(";")
+        items[-1] += pieces[0]
+        items.extend(pieces[1:])
     return items
 
 

@@ -134,3 +134,26 @@ def test_megabytes_of_markup_are_bounded(markup):
     parsed = parse_email(raw)
     assert len(parsed.body_text) <= EmailLimits().max_text_per_part
     assert len(parsed.urls) <= EmailLimits().max_urls
+
+
+@pytest.mark.parametrize("param", [b"a=b; ", b'a="b;"; ', b'"'])
+def test_parts_with_huge_parameter_lists_are_bounded(param):
+    part = b"--b\r\nContent-Type: text/plain; " + param * (8000 // len(param)) + b"\r\n\r\nx\r\n"
+    raw = (
+        b"From: a@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+        + part * 1000
+        + b"--b--\r\n"
+    )
+    parsed = parse_email(raw)
+    assert parsed.mime_parts == 1000
+
+
+def test_truncated_megabyte_base64_attachment_is_decoded_as_far_as_possible():
+    raw = (
+        b"From: a@example.com\r\nContent-Type: application/zip\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + b"QUFB\r\n" * 1_000_000
+        + b"QU"
+    )
+    parsed = parse_email(raw)
+    assert "broken base64" in parsed.defects
+    assert parsed.attachments[0].size == 3_000_000
