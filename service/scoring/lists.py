@@ -17,9 +17,8 @@ _LIST_NAME = re2.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}$")
 class ListStore:
     """Loads and caches the lists a ruleset refers to."""
 
-    def __init__(self, lists_dir: Path, display_root: Path) -> None:
+    def __init__(self, lists_dir: Path) -> None:
         self.lists_dir = lists_dir
-        self.display_root = display_root
         self._cache: dict[str, tuple[str, ...]] = {}
 
     def _path_of(self, name: str) -> Path | None:

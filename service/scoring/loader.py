@@ -59,7 +59,7 @@ def load_ruleset(rules_dir: Path, *, run_tests: bool = True) -> Ruleset:
     if not rules_dir.is_dir():
         raise RulesetError([Issue(str(rules_dir), None, "not a folder")])
     thresholds, issues = load_thresholds(rules_dir / SCORING_FILE, str(rules_dir / SCORING_FILE))
-    lists = ListStore(rules_dir / "lists", rules_dir)
+    lists = ListStore(rules_dir / "lists")
     rules, found = _read_rules(rules_dir, lists)
     issues.extend(found)
     rules, found = validators.resolve_composites(rules)

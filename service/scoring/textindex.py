@@ -63,11 +63,8 @@ class TextIndex:
         for field, regexes in self._regexes.items():
             if len(regexes) > REGEX_SET_THRESHOLD:
                 self._regex_sets[field] = self._regex_set(regexes)
-
-    @property
-    def fields(self) -> frozenset[str]:
+        self.fields = frozenset(self._keyword_atoms) | frozenset(self._regexes) | frozenset(self._whole)
         """The text fields some atom reads."""
-        return frozenset(self._keyword_atoms) | frozenset(self._regexes) | frozenset(self._whole)
 
     def _add(self, atom_id: int, atom: Atom) -> None:
         phrases = atom.phrases()
