@@ -68,7 +68,7 @@ _DROP_SEPARATORS: Final = str.maketrans("", "", " \t\n\r.-()/\u00a0")
 _MAX_DIGITS: Final = 20
 # Type and carrier of a Vietnamese number depend only on its first digits and its length (checked
 # against phonenumbers in the tests), so they are cached by prefix: numbers in SMS rarely repeat.
-_PREFIX_DIGITS: Final = 5
+_PREFIX_DIGITS: Final = 4  # 1800/1900 and 120x need four; the carrier data three
 _PREFIX_FACTS: dict[tuple[str, int], tuple[int, str | None, str]] = {}
 _MAX_PREFIXES: Final = 1 << 16
 
