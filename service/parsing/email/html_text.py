@@ -76,9 +76,11 @@ def html_links(html: str, max_links: int = _MAX_LINKS) -> list[str]:
     """Targets of href / src / action attributes, in document order."""
     lower = html.lower()
     found: list[tuple[int, str]] = []
+    attempts = 4 * max_links  # "hrefhrefhref..." must not cost one step per occurrence
     for attr in _LINK_ATTRS:
         pos = lower.find(attr)
-        while pos >= 0 and len(found) < max_links:
+        while pos >= 0 and len(found) < max_links and attempts > 0:
+            attempts -= 1
             value = _attribute_value(html, pos, len(attr))
             if value:
                 found.append((pos, unescape(value).strip()))

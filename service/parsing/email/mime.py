@@ -15,7 +15,7 @@ from service.parsing.email.headers import RawField, split_message
 from service.parsing.email.limits import EmailLimits
 
 _MAX_PARAMS = 64
-_HTML_MARKUP_FACTOR = 20  # HTML kept per part = 20 x the text scanned per part (1 MB by default)
+_HTML_MARKUP_FACTOR = 10  # HTML kept per part = 10 x the text scanned per part (500 KB by default)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ _ADDRESS_FIELDS = ("from", "sender", "reply-to", "return-path", "to")
 # Machine-written fields: never RFC 2047 text, often large; decoding them only costs time.
 _OPAQUE_PREFIXES = ("x-", "arc-", "dkim-", "authentication-results", "received-spf", "list-")
 _WORD_BUDGET_FACTOR = 5
+_HTML_BUDGET_FACTOR = 10  # all HTML parts together: 10 x the text scanned per part (500 KB)
 _DEFAULT_LIMITS = EmailLimits()
 _DEFAULT_TRUST = TrustConfig()
 _UNDECODED = frozenset({"received", "message-id", "date", "references", "in-reply-to", "dkim-signature"})
@@ -133,7 +134,7 @@ def parse_email(
     addresses = {key: _addresses(first.get(key), limits, defects) for key in _ADDRESS_FIELDS}
     origin = _origin(fields, limits, trust, defects)
     mime = walk(fields, body, limits, defects)
-    body_text, links = _body_text(mime.plain, mime.html, limits)
+    body_text, links = _body_text(mime.plain, mime.html, limits, defects)
     headers = _decoded_headers(fields, limits, defects)
     facts = _facts(first, addresses, origin.received_dates)
     return ParsedEmail(
@@ -165,10 +166,25 @@ def _facts(
     )
 
 
-def _body_text(plain: list[str], html: list[str], limits: EmailLimits) -> tuple[str, list[str]]:
-    """Plain text preferred; HTML converted only when there is no plain text. Links from all HTML."""
-    links = [link for part in html for link in html_links(part)]
+def _body_text(
+    plain: list[str], html: list[str], limits: EmailLimits, defects: list[str]
+) -> tuple[str, list[str]]:
+    """Plain text preferred; HTML converted only when there is no plain text. Links from all HTML.
+    One budget of HTML characters covers all parts: 1,000 small HTML parts must not cost 1,000 scans."""
+    budget = limits.max_text_per_part * _HTML_BUDGET_FACTOR
+    scanned: list[str] = []
+    for part in html:
+        if budget <= 0:
+            defects.append(
+                f"HTML beyond {limits.max_text_per_part * _HTML_BUDGET_FACTOR} characters not scanned"
+            )
+            break
+        scanned.append(part[:budget])
+        budget -= len(scanned[-1])
+    links: list[str] = []
+    for part in scanned:
+        links.extend(html_links(part, max(0, limits.max_urls - len(links))))
     chosen = [p for p in plain if p.strip()]
     if not chosen:
-        chosen = [html_to_text(part, limits.max_text_per_part) for part in html]
+        chosen = [html_to_text(part, limits.max_text_per_part) for part in scanned]
     return "\n\n".join(chosen)[: limits.max_body_text], links

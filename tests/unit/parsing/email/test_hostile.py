@@ -157,3 +157,16 @@ def test_truncated_megabyte_base64_attachment_is_decoded_as_far_as_possible():
     parsed = parse_email(raw)
     assert "broken base64" in parsed.defects
     assert parsed.attachments[0].size == 3_000_000
+
+
+@pytest.mark.parametrize("markup", [b"<a>" * 3000, b'<a href="http://x.example/">' * 300, b"href" * 2500])
+def test_a_thousand_html_parts_share_one_html_budget(markup):
+    part = b"--b\r\nContent-Type: text/html\r\n\r\n" + markup + b"\r\n"
+    raw = (
+        b"From: a@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+        + part * 990
+        + b"--b--\r\n"
+    )
+    parsed = parse_email(raw)
+    assert parsed.mime_parts == 991
+    assert any(d.startswith("HTML beyond") for d in parsed.defects)
