@@ -150,9 +150,9 @@ def _atom_value(kind: FieldKind, op: str, value: object, lists: ListStore) -> tu
         items = _strings(value, "keywords")
         phrases = items if isinstance(items, str) else _phrases(items, "keywords")
         return phrases if isinstance(phrases, str) else (phrases,)
-    if op == "regex":
+    if op in {"regex", "regex_raw"}:
         if not isinstance(value, str) or not value:
-            return f"regex: needs a pattern string, got {value!r}"
+            return f"{op}: needs a pattern string, got {value!r}"
         compiled = compile_regex(value)
         return compiled if isinstance(compiled, str) else (value,)
     if op in {"lt", "gt"}:

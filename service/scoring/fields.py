@@ -67,11 +67,13 @@ KNOWN_FIELDS: MappingProxyType[str, FieldKind] = MappingProxyType(
 
 TEXT_FIELDS: tuple[str, ...] = tuple(name for name, kind in KNOWN_FIELDS.items() if kind is FieldKind.TEXT)
 
-OPERATORS: frozenset[str] = frozenset({"keywords", "regex", "equals", "in", "lt", "gt", "exists", "in_list"})
+OPERATORS: frozenset[str] = frozenset(
+    {"keywords", "regex", "regex_raw", "equals", "in", "lt", "gt", "exists", "in_list"}
+)
 
 ALLOWED_OPERATORS: MappingProxyType[FieldKind, frozenset[str]] = MappingProxyType(
     {
-        FieldKind.TEXT: frozenset({"keywords", "regex", "equals", "in", "in_list", "exists"}),
+        FieldKind.TEXT: frozenset({"keywords", "regex", "regex_raw", "equals", "in", "in_list", "exists"}),
         FieldKind.STR: frozenset({"equals", "in", "regex", "in_list", "exists"}),
         FieldKind.NUM: frozenset({"equals", "in", "lt", "gt", "in_list", "exists"}),
         FieldKind.BOOL: frozenset({"equals", "exists"}),

@@ -16,7 +16,7 @@ import re2
 from service.scoring.accents import Signature, accents_agree
 from service.scoring.atoms import Atom, compile_regex, regex_options
 from service.scoring.model import Evidence
-from service.scoring.scanview import ScanView, phrase_key
+from service.scoring.scanview import MAX_SCAN_CHARS, ScanView, phrase_key
 
 MAX_EVIDENCE_PER_ATOM = 3
 REGEX_SET_THRESHOLD = 4  # up to this many, one search per regex costs less than a set pass
@@ -54,6 +54,7 @@ class TextIndex:
         self._phrase_ids: dict[str, int] = {}
         self._keyword_atoms: dict[str, dict[int, list[tuple[int, frozenset[Signature] | None]]]] = {}
         self._regexes: dict[str, list[tuple[int, re2._Regexp]]] = {}
+        self._raw_regexes: dict[str, list[tuple[int, re2._Regexp]]] = {}
         self._regex_sets: dict[str, re2.Set] = {}
         self._whole: dict[str, list[tuple[int, Atom]]] = {}
         for atom_id, atom in atoms:
@@ -64,6 +65,7 @@ class TextIndex:
             if len(regexes) > REGEX_SET_THRESHOLD:
                 self._regex_sets[field] = self._regex_set(regexes)
         self.fields = frozenset(self._keyword_atoms) | frozenset(self._regexes) | frozenset(self._whole)
+        self.fields |= frozenset(self._raw_regexes)
         """The text fields some atom reads."""
 
     def _add(self, atom_id: int, atom: Atom) -> None:
@@ -72,11 +74,12 @@ class TextIndex:
             by_phrase = self._keyword_atoms.setdefault(atom.field, {})
             for phrase, allowed in phrases:
                 by_phrase.setdefault(self._phrase_id(phrase), []).append((atom_id, allowed))
-        elif atom.op == "regex":
+        elif atom.op in {"regex", "regex_raw"}:
             compiled = compile_regex(str(atom.value))
             if isinstance(compiled, str):
                 raise ValueError(compiled)  # validated at load; unreachable for a loaded rule
-            self._regexes.setdefault(atom.field, []).append((atom_id, compiled))
+            target = self._regexes if atom.op == "regex" else self._raw_regexes
+            target.setdefault(atom.field, []).append((atom_id, compiled))
         elif atom.op in {"equals", "in"}:
             self._whole.setdefault(atom.field, []).append((atom_id, atom))
 
@@ -108,6 +111,7 @@ class TextIndex:
                 view = ScanView(value)
                 self._scan_keywords(field, view, true_atoms)
                 self._scan_regexes(field, view, true_atoms)
+                self._scan_raw_regexes(field, value, true_atoms)
                 self._match_whole(field, view, true_atoms)
 
     def _scan_keywords(self, field: str, view: ScanView, true_atoms: TrueAtoms) -> None:
@@ -144,6 +148,14 @@ class TextIndex:
             match = compiled.search(view.text)
             if match is not None:
                 self._record((atom_id,), field, view, match.span(), true_atoms)
+
+    def _scan_raw_regexes(self, field: str, value: str, true_atoms: TrueAtoms) -> None:
+        """`regex_raw` atoms search the original text: spans need no mapping back."""
+        text = value[:MAX_SCAN_CHARS]
+        for atom_id, compiled in self._raw_regexes.get(field, ()):
+            match = compiled.search(text)
+            if match is not None:
+                true_atoms.setdefault(atom_id, []).append(Evidence(field, match.group(0), match.span()))
 
     def _match_whole(self, field: str, view: ScanView, true_atoms: TrueAtoms) -> None:
         whole = view.text.strip()

@@ -43,3 +43,31 @@ def test_forty_regex_rules_use_one_set_and_agree_with_single_searches(tmp_path: 
     assert len(by_asn.hits) == 40  # one shared atom wakes all 40 rules
     assert by_asn.hits[0].evidence[0].text == "64501"
     assert ruleset.score({"origin.asn": 64502}, channel="email").hits == ()
+
+
+def test_regex_raw_searches_the_original_text(tmp_path: Path) -> None:
+    (tmp_path / "scoring.yaml").write_text(SCORING, "utf-8")
+    (tmp_path / "r.yaml").write_text(
+        """id: raw.link
+title: link
+description: d
+status: stable
+level: low
+score: 1
+group: g
+detection:
+  link:
+    text|regex_raw: '(?i)https?://[a-z0-9.-]+\\.app\\b'
+  condition: link
+tests:
+  match: ["Mở HTTPS://Bank-Secure.app ngay", "http://x.app/login"]
+  no_match: ["the app store", "https://example.apple"]
+""",
+        "utf-8",
+    )
+    ruleset = load_ruleset(tmp_path)
+    text = "Vào ngay: HTTPS://Bank-Secure.app/đăng-nhập"
+    evidence = ruleset.score({"text": text}, channel="sms").hits[0].evidence[0]
+    assert evidence.text == "HTTPS://Bank-Secure.app"
+    assert evidence.span is not None
+    assert text[evidence.span[0] : evidence.span[1]] == evidence.text
