@@ -140,9 +140,9 @@ def bench_messages(bodies: list[str], senders: list[str], count: int, rng: rando
     for message in messages:  # the first pass meets every callback number for the first time
         analyse(*message)
     cold = (time.process_time() - first) / count * 1e6
-    print(f"  {'first pass':<22} {cold:8.1f} µs CPU/item => {1e6 / cold:,.0f} messages/s (numbers new)")
-    total = timed("full analysis", count, lambda: [analyse(*m) for m in messages])
-    print(f"  => {1e6 / total:,.0f} messages/s on one core")
+    print(f"  {'new bodies':<22} {cold:8.1f} µs CPU/item => {1e6 / cold:,.0f} messages/s on one core")
+    total = timed("same bodies again", count, lambda: [analyse(*m) for m in messages])
+    print(f"  => {1e6 / total:,.0f} messages/s on one core (callback numbers now cached)")
     timed("classify_sender", count, lambda: [classify_sender(s) for s, _, _ in messages])
     timed(
         "operator facts",
@@ -179,10 +179,14 @@ def main() -> None:
     parser.add_argument("--ips", type=int, default=5_000)
     args = parser.parse_args()
     rng = random.Random(4)
-    bodies = corpus_bodies(args.corpus) if args.corpus else synthetic_bodies(args.messages + 200, rng)
+    warm_up = 2_000
+    bodies = corpus_bodies(args.corpus) if args.corpus else synthetic_bodies(args.messages + warm_up, rng)
     senders = make_senders(args.senders, rng)
-    for message in bodies[-200:]:  # warm the per-character caches like a running worker
-        analyse(senders[0], None, message)
+    # A worker that has run for a while: caches of characters, number prefixes and senders are warm.
+    # The timed messages then use bodies (and callback numbers) that the warm-up never saw.
+    for index, body in enumerate(bodies[-warm_up:]):
+        analyse(senders[index % len(senders)], None, body)
+    bodies = bodies[:-warm_up] if len(bodies) > 2 * warm_up else bodies
     bench_messages(bodies, senders, args.messages, rng)
     bench_ips(args.ips, rng)
 

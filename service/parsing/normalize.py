@@ -83,7 +83,8 @@ class Normalizer:
 
     def __init__(self, teencode: Mapping[str, str]) -> None:
         self._folder = CharFolder()
-        self._teencode = dict(teencode)
+        # Keyed by ASCII bytes for the teencode stage; keys are plain letters (checked when loaded).
+        self._teencode = {key.encode("ascii"): value for key, value in teencode.items() if key.isascii()}
 
     @classmethod
     def load(cls, lists_dir: Path = DEFAULT_LISTS_DIR) -> Normalizer:

@@ -101,8 +101,6 @@ def _needs_whitespace_edits(text: str) -> bool:
 
 def leet_edits(text: str) -> list[Edit]:
     """Undo leetspeak inside words that have letters; numbers, amounts and mentions keep their symbols."""
-    if not any(c in text for c in _LEET):
-        return []
     edits: list[Edit] = []
     data = ascii_bytes(text)
     done = -1
@@ -167,12 +165,16 @@ def _run_is_leet(token: str, start: int, end: int) -> bool:
     return run in {"$", "$$", "0"}
 
 
-def teencode_edits(text: str, table: Mapping[str, str]) -> list[Edit]:
-    """Expand whole words found in the teencode table, also when their letters are stretched ("kooo")."""
-    masked = text.translate(_WORD_MASK)
-    words = masked.split(" ")
+def teencode_edits(text: str, table: Mapping[bytes, str]) -> list[Edit]:
+    """Expand whole words found in the teencode table, also when their letters are stretched ("kooo").
+
+    The table is keyed by ASCII bytes: bytes.translate and split do the word finding in C.
+    """
+    data = ascii_bytes(text)
+    masked = data.translate(_WORD_MASK)
+    words = masked.split(b" ")
     expansions = {word: table[word] for word in table.keys() & set(words)}
-    if _REPEATS.search(ascii_bytes(text)) is not None:
+    if _REPEATS.search(data) is not None:
         expansions.update(_stretched_expansions(words, table))
     if not expansions:
         return []
@@ -181,7 +183,7 @@ def teencode_edits(text: str, table: Mapping[str, str]) -> list[Edit]:
     for word in words:
         expansion = expansions.get(word)
         # "100 k" and "5 m" are amounts, not "không" and "mày".
-        if expansion is not None and expansion != word and not (start >= 2 and masked[start - 2].isdigit()):
+        if expansion is not None and not (start >= 2 and masked[start - 2] in _DIGIT_BYTES):
             edits.append((start, start + len(word), expansion))
             if len(edits) >= _MAX_EDITS:
                 break
@@ -189,22 +191,15 @@ def teencode_edits(text: str, table: Mapping[str, str]) -> list[Edit]:
     return edits
 
 
-def _stretched_expansions(words: list[str], table: Mapping[str, str]) -> dict[str, str]:
+def _stretched_expansions(words: list[bytes], table: Mapping[bytes, str]) -> dict[bytes, str]:
     """Words such as "kooo" whose squeezed form is in the table."""
-    found: dict[str, str] = {}
+    found: dict[bytes, str] = {}
     for word in set(words):
         if len(word) > 2 and word not in table and word.isalpha():
-            squeezed = squeeze_word(word)
+            squeezed = squeeze_word(word.decode()).encode()
             if squeezed != word and len(squeezed) > 1 and squeezed in table:
                 found[word] = table[squeezed]
     return found
-
-
-class _SpaceForOthers(dict[int, str]):
-    """Translation table that turns every character but a-z and 0-9 into a space."""
-
-    def __missing__(self, key: int) -> str:
-        return " "
 
 
 def squeeze_edits(text: str) -> list[Edit]:
@@ -226,6 +221,6 @@ def squeeze_word(word: str) -> str:
     )
 
 
-# Every ASCII character is in the table so that __missing__ (a Python call) runs only for the rare
-# characters that folding left outside ASCII.
-_WORD_MASK: Final = _SpaceForOthers({code: chr(code) if chr(code) in _ALNUM else " " for code in range(128)})
+# bytes.translate table: letters and digits stay, every other byte (the "?" of non-ASCII too) is a space.
+_WORD_MASK: Final = bytes(code if chr(code) in _ALNUM else 32 for code in range(256))
+_DIGIT_BYTES: Final = frozenset(b"0123456789")
