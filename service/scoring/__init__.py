@@ -6,6 +6,7 @@ Public surface:
     score_report(ruleset, fields, channel=) -> ScoreResult
     RulesetHolder                            atomic swap for hot reload; reload(dir) -> ReloadResult
     ruleset_version(dir) -> str              git commit of the folder when clean, else sha256 of its content
+    tree_fingerprint(dir) -> str             cheap stat-based change detector for a watcher
     KNOWN_FIELDS                             the field names rules may test
 """
 
@@ -18,7 +19,7 @@ from service.scoring.loader import load_ruleset
 from service.scoring.model import Evidence, Hit, Rule, ScoreResult
 from service.scoring.ruleset import Ruleset
 from service.scoring.thresholds import Thresholds
-from service.scoring.version import ruleset_version
+from service.scoring.version import ruleset_version, tree_fingerprint
 
 
 def score_report(ruleset: Ruleset, fields: Mapping[str, object], *, channel: str) -> ScoreResult:
@@ -42,4 +43,5 @@ __all__ = [
     "load_ruleset",
     "ruleset_version",
     "score_report",
+    "tree_fingerprint",
 ]

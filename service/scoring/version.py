@@ -35,6 +35,17 @@ def content_hash(rules_dir: Path) -> str:
     return f"sha256:{digest.hexdigest()}"
 
 
+def tree_fingerprint(rules_dir: Path) -> str:
+    """A cheap change detector for a file watcher: sha256 over each file's path, size and mtime (no reads)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in rules_dir.rglob("*") if p.is_file() and ".git" not in p.parts):
+        stat = path.stat()
+        digest.update(
+            f"{path.relative_to(rules_dir).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode()
+        )
+    return digest.hexdigest()
+
+
 def ruleset_version(rules_dir: Path) -> str:
     """The last commit touching `rules_dir` if it is in git with no uncommitted change there, else a hash."""
     commit = _git(rules_dir, "log", "-1", "--format=%H", "--", ".")

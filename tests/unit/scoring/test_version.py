@@ -44,3 +44,13 @@ def test_clean_git_folder_is_its_commit_and_dirty_is_a_hash(tmp_path: Path) -> N
     assert ruleset_version(rules) == commit
     (rules / "a.yaml").write_text("changed", "utf-8")
     assert ruleset_version(rules) == content_hash(rules)
+
+
+def test_tree_fingerprint_changes_when_a_file_changes(tmp_path: Path) -> None:
+    from service.scoring import tree_fingerprint
+
+    (tmp_path / "a.yaml").write_text("x", "utf-8")
+    first = tree_fingerprint(tmp_path)
+    assert tree_fingerprint(tmp_path) == first
+    (tmp_path / "a.yaml").write_text("xy", "utf-8")
+    assert tree_fingerprint(tmp_path) != first
