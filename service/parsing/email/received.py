@@ -12,7 +12,7 @@ import re2
 from service.parsing.email import received_rules as rules
 from service.parsing.email.ipaddr import IP_RX, normalize_ip
 from service.parsing.email.received_auth import detect_auth
-from service.parsing.email.received_post import RelayFields, fields_from
+from service.parsing.email.received_post import RelayFields, fields_from, finish
 from service.parsing.email.rx import first_group, groups, matches
 from service.parsing.email.rx import spans as rx_spans
 
@@ -35,8 +35,6 @@ _GUESS_HELO = re2.compile(rb"^(\S+)[^-A-Za-z0-9.]")
 _LOOSE_HELO = re2.compile(rb" \((\S+)\) ")
 _LOOSE_IP = rules.compile_rx(rb" \[({IP})(?:\.\d+)?\] ")
 _LOOSE_BY = re2.compile(rb"by (\S+) ")
-_STRIP_CHARS = b"\t\n\r\x0b\x0c #[]()<>|\x00"
-_STRIP = bytes.maketrans(_STRIP_CHARS, b"!" * len(_STRIP_CHARS))
 
 
 class Skip:
@@ -52,15 +50,11 @@ _WITH_HTTP_WORD = re2.compile(rb"\bwith HTTP\b")
 _WITH_LOCAL_FOR = re2.compile(rb"\bwith local for\b")
 
 
+_first = first_group
+
+
 def _text(value: bytes) -> str:
     return value.decode("utf-8", "replace")
-
-
-def _clean(value: bytes) -> str:
-    return _text(value.translate(_STRIP))
-
-
-_first = first_group
 
 
 def _collapse(raw: bytes) -> bytes:
@@ -113,7 +107,7 @@ def parse_received(raw: bytes) -> RelayFields | Skip | None:
         found = _fallthrough(line, base)
     if isinstance(found, Skip):
         return found
-    return None if found is None else _finish(found)
+    return None if found is None else finish(found)
 
 
 def _base_fields(line: bytes, date: bytes) -> RelayFields:
@@ -289,18 +283,3 @@ def _skip_for(fix: str | None, base: RelayFields) -> Skip:
     if fix == "qmail_scanner":
         return Skip(envfrom=base.envfrom)
     return SKIPPED
-
-
-def _finish(fields: RelayFields) -> RelayFields:
-    """SpamAssassin's final clean-up: trailing dots, 'unknown' rDNS, forbidden characters -> '!'."""
-    rdns = fields.rdns.rstrip(".")
-    if rdns.lower() == "unknown" or rdns.startswith("["):
-        rdns = ""
-    envfrom = fields.envfrom.lstrip(" <").rstrip(" >")
-    return fields._replace(
-        rdns=_clean(rdns.encode("utf-8", "replace")),
-        helo=_clean(fields.helo.encode("utf-8", "replace")),
-        by=_clean(fields.by.rstrip(";").encode("utf-8", "replace")),
-        ident=_clean(fields.ident.encode("utf-8", "replace")),
-        envfrom=_clean(envfrom.encode("utf-8", "replace")),
-    )

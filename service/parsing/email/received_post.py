@@ -19,8 +19,16 @@ _SUB_IDENT = re2.compile(rb"ident=(\S*)")
 _first = first_group
 
 
+_STRIP_CHARS = b"\t\n\r\x0b\x0c #[]()<>|\x00"
+_STRIP = bytes.maketrans(_STRIP_CHARS, b"!" * len(_STRIP_CHARS))
+
+
 def _text(value: bytes) -> str:
     return value.decode("utf-8", "replace")
+
+
+def _clean(value: bytes) -> str:
+    return _text(value.translate(_STRIP))
 
 
 class RelayFields(NamedTuple):
@@ -136,3 +144,18 @@ def _ident_in_rdns(rdns: str) -> dict[str, str]:
     if "@" in out["rdns"]:
         out["ident"], out["rdns"] = out["rdns"].split("@", 1)
     return out
+
+
+def finish(fields: RelayFields) -> RelayFields:
+    """SpamAssassin's final clean-up: trailing dots, 'unknown' rDNS, forbidden characters -> '!'."""
+    rdns = fields.rdns.rstrip(".")
+    if rdns.lower() == "unknown" or rdns.startswith("["):
+        rdns = ""
+    envfrom = fields.envfrom.lstrip(" <").rstrip(" >")
+    return fields._replace(
+        rdns=_clean(rdns.encode("utf-8", "replace")),
+        helo=_clean(fields.helo.encode("utf-8", "replace")),
+        by=_clean(fields.by.rstrip(";").encode("utf-8", "replace")),
+        ident=_clean(fields.ident.encode("utf-8", "replace")),
+        envfrom=_clean(envfrom.encode("utf-8", "replace")),
+    )
