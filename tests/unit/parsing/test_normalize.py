@@ -16,6 +16,7 @@ from service.parsing.normalize import (
     normalize,
     normalize_phrase,
 )
+from service.parsing.text.fastre import FastPattern, ascii_bytes
 
 CASES_FILE = Path(__file__).parents[2] / "files" / "text" / "normalize_cases.yaml"
 CASES: list[dict[str, Any]] = yaml.safe_load(CASES_FILE.read_text(encoding="utf-8"))
@@ -135,3 +136,21 @@ def test_disguised_word_maps_back_to_its_disguise(pair: tuple[str, str], before:
     start = result.text.rindex(phrase)  # the prefix "nó" also folds to "no"
     begin, end = result.original_span(start, start + len(phrase))
     assert text[begin:end] == disguise
+
+
+def test_fast_pattern_fallback_gives_the_same_spans() -> None:
+    fast = FastPattern(r"(\d+)|(x)")
+    slow = FastPattern(r"(\d+)|(x)")
+    object.__setattr__(slow, "_low", None)  # as with a google-re2 without the low-level entry point
+    data = ascii_bytes("gọi 123 x 45 và không")
+    assert (
+        fast.find_all(data, 10)
+        == slow.find_all(data, 10)
+        == [
+            [(4, 7), (4, 7), (-1, -1)],
+            [(8, 9), (-1, -1), (8, 9)],
+            [(10, 12), (10, 12), (-1, -1)],
+        ]
+    )
+    assert fast.search(b"none") is None
+    assert slow.search(b"none") is None
