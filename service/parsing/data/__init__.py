@@ -1,1 +1,1 @@
-"""Readers of the offline data behind IP origin: geo databases and the Tor and hosting lists."""
+"""Offline data behind the parsers: geo database readers, the Tor and hosting lists, entity tables."""
