@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 
 from service.parsing.email.headers import RawField
 from service.parsing.email.ipaddr import IPV4_RX, normalize_ip
@@ -37,10 +38,48 @@ class Chain:
     received_dates: list[datetime]
 
 
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
+
+
+@lru_cache(maxsize=512)
+def _offset(sign_hhmm: str) -> timezone | None:
+    if len(sign_hhmm) != 5 or sign_hhmm[0] not in "+-" or not sign_hhmm[1:].isdigit():
+        return None
+    minutes = int(sign_hhmm[1:3]) * 60 + int(sign_hhmm[3:])
+    return timezone(timedelta(minutes=-minutes if sign_hhmm[0] == "-" else minutes))
+
+
+def _fast_date(text: str) -> datetime | None:
+    """The common '[Day,] D Mon YYYY HH:MM[:SS] +ZZZZ' form, without the stdlib's generality.
+    '-0000' (RFC 5322: UTC, local zone unknown) is read as UTC: the instant is known."""
+    words = text.replace(",", " ").split()
+    if words and words[0][:1].isalpha():
+        words = words[1:]
+    if len(words) < 5 or not (words[0].isdigit() and words[2].isdigit() and len(words[2]) == 4):
+        return None
+    month = _MONTHS.get(words[1][:3].lower())
+    clock = words[3].split(".", 1)[0].split(":")  # SendGrid and others add milliseconds
+    zone = _offset(words[4])
+    if month is None or zone is None or not 2 <= len(clock) <= 3 or not all(c.isdigit() for c in clock):
+        return None
+    try:
+        return datetime(int(words[2]), month, int(words[0]), *(int(c) for c in clock), tzinfo=zone)
+    except ValueError:
+        return None
+
+
 def parse_date(text: str | None) -> datetime | None:
     """RFC 5322 date to an aware datetime, None when unreadable."""
     if not text or len(text) > 200:
         return None
+    fast = _fast_date(text)
+    if fast is not None:
+        return fast
     try:
         value = parsedate_to_datetime(text)
     except Exception:  # the stdlib raises several types on garbage; all mean "no date"

@@ -170,3 +170,19 @@ def test_very_long_line_is_bounded():
     relay = parse_received(b"from a (b [81.2.69.160]) by c (Postfix) with ESMTP id " + b"x" * 200_000)
     assert isinstance(relay, RelayFields)
     assert relay.ip == "81.2.69.160"
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("Tue, 2 Jan 2024 10:00:04 +0700 (+07)", "2024-01-02T10:00:04+07:00"),
+        ("22 Dec 2023 14:52:45 -0000", "2023-12-22T14:52:45+00:00"),
+        ("Mon, 04 Sep 2023 21:11:24.404 +0000 (UTC)", "2023-09-04T21:11:24+00:00"),
+        ("Wed, 12 Feb 2003 14:22:21 PST", "2003-02-12T14:22:21-08:00"),
+        ("Sun, 31 Feb 2024 10:00:00 +0000", None),
+        ("not a date", None),
+    ],
+)
+def test_date_forms(text, iso):
+    when = parse_date(text)
+    assert (when.isoformat() if when else None) == iso
