@@ -6,6 +6,11 @@ Zalo and Telegram handles, and crypto wallets (BTC, ETH/BSC, TRON, checked where
 A number that is a bank account is not also reported as a phone, so a 10–14 digit account number
 stays an account. Work is bounded: only the first MAX_TEXT_CHARS are read and each kind keeps at
 most MAX_ITEMS items. Never raises on any str.
+
+to_dict(): {"phones": [{value: E.164, span, kind: number type or "legacy"}], "urls": [{value, span,
+host, shortener}], "emails": [{value, span, kind}], "bank_accounts": [{number, span, bank or null}],
+"handles": [{platform: "zalo"|"telegram", handle, span}], "crypto_wallets": [{value, span, kind:
+"bitcoin"|"ethereum"|"tron"}], "truncated": bool}; every span is [start, end) in the original text.
 """
 
 from __future__ import annotations
