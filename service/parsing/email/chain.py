@@ -38,12 +38,8 @@ class Chain:
     received_dates: list[datetime]
 
 
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
-    )
-}
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
 
 
 @lru_cache(maxsize=512)
@@ -68,7 +64,8 @@ def _fast_date(text: str) -> datetime | None:
     if month is None or zone is None or not 2 <= len(clock) <= 3 or not all(c.isdigit() for c in clock):
         return None
     try:
-        return datetime(int(words[2]), month, int(words[0]), *(int(c) for c in clock), tzinfo=zone)
+        hour, minute, second = int(clock[0]), int(clock[1]), int(clock[2]) if len(clock) == 3 else 0
+        return datetime(int(words[2]), month, int(words[0]), hour, minute, second, tzinfo=zone)
     except ValueError:
         return None
 
