@@ -20,7 +20,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Final
 
-from service.parsing.data.entity_tables import BANKS, FILLER_WORDS, SHORTENERS, TLDS
+from service.parsing.data.entity_tables import BANKS, FILLER_WORDS, SHORTENERS, TLDS, WEAK_TLDS
 from service.parsing.phones import parse_phone
 from service.parsing.text.fastre import FastPattern
 
@@ -120,6 +120,7 @@ _ZALO: Final = FastPattern(
 _WALLET: Final = FastPattern(
     r"\b(?:0x[a-fA-F0-9]{40}|bc1[ac-hj-np-z02-9]{11,71}|T[1-9A-HJ-NP-Za-km-z]{33}|[13][1-9A-HJ-NP-Za-km-z]{25,34})\b"
 )
+TLD_SET: Final = frozenset(TLDS.split("|"))
 _BASE58: Final = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _ACCOUNT_REACH: Final = 30
 _LETTERS_ONLY: Final = {c: " " for c in range(128) if not chr(c).isalpha()}
@@ -267,19 +268,44 @@ def _urls(shadow: bytes, text: str, emails: list[Span]) -> list[Url]:
     urls: list[Url] = []
     for match in _matches(_URL, shadow, text):
         start, end = match.span()
-        value = match.group(0).rstrip(".,;:!?)]}'\"")
+        value = _ascii_prefix(match.group(0)).rstrip(".,;:!?)]}'\"")
         end = start + len(value)
         if _overlaps((start, end), emails) or (
             start > 0 and (text[start - 1].isalnum() or text[start - 1] in "@.")
         ):
             continue
-        host = value.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
-        host = host.rsplit("@", 1)[-1].split(":", 1)[0].lower().rstrip(".")
+        host = _host(value)
         bare = host.removeprefix("www.")
+        if not _looks_like_a_link(value, host, bare):
+            continue
         urls.append(Url(value, (start, end), host, bare in SHORTENERS))
         if len(urls) >= MAX_ITEMS:
             break
     return urls
+
+
+def _host(url: str) -> str:
+    host = url.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    return host.rsplit("@", 1)[-1].split(":", 1)[0].lower().rstrip(".")
+
+
+def _ascii_prefix(value: str) -> str:
+    """The URL up to its first non-ASCII character: in the shadow that character was a "?", which the
+    pattern read as the start of a query ("quan.không" is not "quan.kh" with a query)."""
+    if value.isascii():
+        return value
+    return value[: next(index for index, char in enumerate(value) if not char.isascii())]
+
+
+def _looks_like_a_link(value: str, host: str, bare: str) -> bool:
+    """A bare "word.th" is usually Vietnamese missing a space ("goi.th", "coi.co"): a two-letter TLD that
+    is also a word needs a scheme, "www.", a path, or a known shortener."""
+    if "://" in value or host.startswith("www.") or bare in SHORTENERS:
+        return True
+    tld = host.rsplit(".", 1)[-1]
+    if "." not in host or tld not in TLD_SET:
+        return False
+    return tld not in WEAK_TLDS or len(value) > len(host) + 1
 
 
 def _emails(shadow: bytes, text: str) -> list[Found]:

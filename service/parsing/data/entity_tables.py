@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["BANKS", "FILLER_WORDS", "SHORTENERS", "TLDS"]
+__all__ = ["BANKS", "FILLER_WORDS", "SHORTENERS", "TLDS", "WEAK_TLDS"]
 
 BANKS: Final = {
     "vietcombank": "Vietcombank", "vcb": "Vietcombank", "techcombank": "Techcombank", "tcb": "Techcombank",
@@ -34,4 +34,10 @@ FILLER_WORDS: Final = frozenset(
     {"so", "la", "tai", "khoan", "tk", "stk", "ngan", "hang", "nh", "bank", "cua", "chu", "acc"}
     | {"account", "no", "number", "nhan", "vao", "qua", "toi", "minh", "em", "anh", "chi", "ten"}
     | {"thu", "huong", "nguoi", "the", "atm", "dich", "cac", "ban"}
+)
+# Two-letter TLDs that are also Vietnamese words or chat abbreviations once accents are dropped.
+WEAK_TLDS: Final = frozenset(
+    {"co", "me", "ly", "la", "th", "kh", "ph", "id", "my", "in", "to", "at", "us", "de", "ws", "su"}
+    | {"ee", "gl", "gd", "cc", "uk", "jp", "kr", "sg", "hk", "tw", "au", "ca", "fr", "nl", "cn", "ru"}
+    | {"ga", "tk", "ml", "cf", "gq", "pw"}
 )
