@@ -149,15 +149,26 @@ def _parse_from(line: bytes, base: RelayFields) -> RelayFields | Skip | None:
     special = _webmail(line, base)
     if special is not None:
         return special
-    for needs, guard, branch in rules.BRANCHES:
-        if any(need in line for need in needs) and (guard is None or matches(guard, line)):
-            found = _first_rule(branch, line, base)
-            if found is not None:
-                return found
-            if needs == (b"Exim",):
-                base = _exim_loose(line, base)
-            break
+    branch = _branch(line)
+    if branch is not None:
+        found = _first_rule(branch[2], line, base)
+        if found is not None:
+            return found
+        if branch[0] == (b"Exim",):
+            base = _exim_loose(line, base)
     return _generic(line, base)
+
+
+def _branch(line: bytes) -> rules.Branch | None:
+    """The MTA-specific branch whose guard the line passes first, if any (SpamAssassin's if/elsif)."""
+    for branch in rules.BRANCHES:
+        needs, guard, _ = branch
+        for need in needs:
+            if need in line:
+                if guard is None or matches(guard, line):
+                    return branch
+                break
+    return None
 
 
 def _webmail(line: bytes, base: RelayFields) -> RelayFields | None:

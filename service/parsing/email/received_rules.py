@@ -51,7 +51,8 @@ def _r(pattern: bytes, fields: str = "", fix: str | None = None, need: bytes | N
 # Branches: the first whose guard matches is tried; if none of its rules match, the generic list runs.
 # (substrings of which a line of the branch has one, the branch's guard pattern when they are not
 # enough, the branch's rules)
-BRANCHES: tuple[tuple[tuple[bytes, ...], re2._Regexp | None, tuple[Rule, ...]], ...] = (
+Branch = tuple[tuple[bytes, ...], re2._Regexp | None, tuple[Rule, ...]]
+BRANCHES: tuple[Branch, ...] = (
     (
         (b" SMTPSVC",),  # Microsoft IIS SMTP service
         None,
