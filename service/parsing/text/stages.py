@@ -182,13 +182,19 @@ def teencode_edits(text: str, table: Mapping[bytes, str]) -> list[Edit]:
     start = 0
     for word in words:
         expansion = expansions.get(word)
-        # "100 k" and "5 m" are amounts, not "không" and "mày".
-        if expansion is not None and not (start >= 2 and masked[start - 2] in _DIGIT_BYTES):
+        # "100 k" and "5 m" are amounts, not "không" and "mày"; ":v" is a smiley, not "vậy".
+        if expansion is not None and not _after_number_or_smiley(data, masked, start):
             edits.append((start, start + len(word), expansion))
             if len(edits) >= _MAX_EDITS:
                 break
         start += len(word) + 1
     return edits
+
+
+def _after_number_or_smiley(data: bytes, masked: bytes, start: int) -> bool:
+    return (start >= 2 and masked[start - 2] in _DIGIT_BYTES) or (
+        start >= 1 and data[start - 1] in _SMILEY_EYES
+    )
 
 
 def _stretched_expansions(words: list[bytes], table: Mapping[bytes, str]) -> dict[bytes, str]:
@@ -224,3 +230,4 @@ def squeeze_word(word: str) -> str:
 # bytes.translate table: letters and digits stay, every other byte (the "?" of non-ASCII too) is a space.
 _WORD_MASK: Final = bytes(code if chr(code) in _ALNUM else 32 for code in range(256))
 _DIGIT_BYTES: Final = frozenset(b"0123456789")
+_SMILEY_EYES: Final = frozenset(b":;=")
