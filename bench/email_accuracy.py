@@ -18,18 +18,31 @@ Figures printed:
   auth     (spf, dkim, dmarc) == truth;  provider_ip == truth's ar_sender_ip where it has one
   cases    Received lines parsed as labelled
 
-Intentional differences from SpamAssassin (why we are right):
-  1. origin_ip is the deepest untrusted *public* hop. SA's deepest untrusted hop can be a private
-     address (a sender's LAN, 10.x/192.168.x, or a webmail header carrying one); it is not
-     routable, so it cannot be where the mail came from. "origin/public" measures this rule.
+Measured on phishing_pot (989 emails, one empty), SpamAssassin 4.0.1:
+  relays 100 %, relays/fields 100 %, unparseable 100 %, relays/public 100 %, origin/public 100 %,
+  origin 85.6 % (difference 1 below, all 142 cases), auth 99.9 % (difference 3), provider_ip 100 %,
+  cases 145/145.
+
+Intentional differences from SpamAssassin and from the truth file (why we are right):
+  1. origin_ip is the deepest untrusted *public* hop, as the issue defines it. SA's deepest
+     untrusted hop is often not routable: 127.0.0.1 / ::1 (local submission), fe80::... (an
+     Exchange client's link-local address), 10.x / 172.16-31.x (the sender's LAN). Such an address
+     cannot be where the mail came from; the public hop above it can. "origin/public" measures this.
   2. X-Sender-IP (not in SA's list) counts as an originating hop only when it names an IP the
      chain does not already have: Outlook stamps it with the IP that reached Outlook.
-  3. auth is read from the topmost Authentication-Results header only, like the truth file: deeper
-     ones may come from relays the sender controls. Received-SPF is used only when there is no
-     Authentication-Results at all.
+  3. auth is read from the topmost Authentication-Results header, like the truth file, and only
+     from its method=result items: results quoted inside a comment, e.g. Google's
+     "arc=pass (i=1 spf=pass dkim=pass dmarc=pass ...)", are the ARC sealer's claims, not the
+     receiver's verdicts (the truth file reads them: sample-2019). Received-SPF is used only when
+     there is no Authentication-Results at all.
   4. Received lines longer than 4 KB are cut before parsing (SA reads them whole): bounded time.
   5. GMX's pseudo-auth token is reported as "GMX" (SA appends "(proto / host)"), as SA's own test
-     labels it; only its truthiness matters for trust.
+     labels it; only its truthiness matters for trust. This is the one line of the cases file
+     SpamAssassin itself gets "wrong".
+  6. Dates with the zone "-0000" (UTC, local zone unknown) are read as UTC instead of dropped.
+
+To make SA_ORIG.tsv (not stored; needs `apt-get install -y spamassassin`):
+    cd FOLDER && sa_relays.sh --orig-hdrs --all --long --stats *.eml > /tmp/sa_orig.tsv
 """
 
 from __future__ import annotations
