@@ -12,7 +12,7 @@ import re2
 from service.parsing.email import received_rules as rules
 from service.parsing.email.ipaddr import IP_RX, normalize_ip
 from service.parsing.email.received_auth import detect_auth
-from service.parsing.email.received_post import RelayFields, fields_from, finish
+from service.parsing.email.received_post import RelayFields, clean_envfrom, fields_from, finish
 from service.parsing.email.rx import first_group, groups, matches
 from service.parsing.email.rx import spans as rx_spans
 
@@ -292,5 +292,5 @@ def _skip_for(fix: str | None, base: RelayFields) -> Skip:
     if fix == "fetcher":
         return Skip(fetcher=True)
     if fix == "qmail_scanner":
-        return Skip(envfrom=base.envfrom)
+        return Skip(envfrom=clean_envfrom(base.envfrom))  # the next handover's sender, cleaned as SA does
     return SKIPPED

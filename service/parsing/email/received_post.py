@@ -151,11 +151,15 @@ def finish(fields: RelayFields) -> RelayFields:
     rdns = fields.rdns.rstrip(".")
     if rdns.lower() == "unknown" or rdns.startswith("["):
         rdns = ""
-    envfrom = fields.envfrom.lstrip(" <").rstrip(" >")
     return fields._replace(
         rdns=_clean(rdns.encode("utf-8", "replace")),
         helo=_clean(fields.helo.encode("utf-8", "replace")),
         by=_clean(fields.by.rstrip(";").encode("utf-8", "replace")),
         ident=_clean(fields.ident.encode("utf-8", "replace")),
-        envfrom=_clean(envfrom.encode("utf-8", "replace")),
+        envfrom=clean_envfrom(fields.envfrom),
     )
+
+
+def clean_envfrom(envfrom: str) -> str:
+    """Envelope sender without its angle brackets, forbidden characters as '!'."""
+    return _clean(envfrom.lstrip(" <").rstrip(" >").encode("utf-8", "replace"))

@@ -135,3 +135,21 @@ def test_unreadable_and_relay_less_lines_are_counted_apart():
     assert parsed.unparsed_received == 1  # the relay-less first line is recognised, not unreadable
     assert [r.ip for r in parsed.relays] == ["81.2.69.160"]
     assert "1 Received header(s) could not be parsed" in parsed.defects
+
+
+def test_qmail_scanner_line_gives_its_envelope_sender_to_the_next_hop():
+    raw = (
+        b"Received: from 156.56.111.196 by blazing.example.org (envelope-from <news@lists.example.org>, "
+        b"uid 502) with qmail-scanner-1.24 (clamdscan: 0.80/594. Clear:RC:0(156.56.111.196):.); "
+        b"06 Feb 2005 21:11:38 -0000\r\n"
+        b"Received: from lists.example.org (HELO parrot.example.org) (156.56.111.196) by blazing.example.org "
+        b"with (DHE-RSA-AES256-SHA encrypted) SMTP; 6 Feb 2005 21:11:37 -0000\r\n"
+        b"From: a@example.com\r\nSubject: x\r\n\r\nbody"
+    )
+    (relay,) = parse_email(raw).relays
+    assert (relay.ip, relay.rdns, relay.helo, relay.envfrom) == (
+        "156.56.111.196",
+        "lists.example.org",
+        "parrot.example.org",
+        "news@lists.example.org",
+    )
