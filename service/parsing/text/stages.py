@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Final
 
+from service.parsing.data.entity_tables import TLDS
 from service.parsing.text.fastre import FastPattern, ascii_bytes
 from service.parsing.text.spans import Edit
 
@@ -32,8 +33,10 @@ _CHAIN_CHARS: Final = _LETTERS | frozenset("0134")
 # character outside ASCII in the bytes RE2 sees, so emoji between letters ("g🔪i🔪e🔪t") count too.
 # The chain must stand alone: no letter or digit right before its first or after its last character.
 # Matching the context (RE2 has no lookaround) keeps candidates rare: each re2 match costs microseconds.
+# Group 2: two letters and one dot ("Đ.M", "x.ử"), the shortest split that is common in abuse.
 _SPLIT_CHAIN: Final = FastPattern(
     r"(?:^|[^a-z0-9])([a-z0-9](?:[ .\-_*/|~+?]{1,3}[a-z0-9]){2,})(?:$|[^a-z0-9])"
+    r"|(?:^|[^a-z0-9.])([a-z]\.[a-z])(?:$|[^a-z0-9.@])"
 )
 _WHITESPACE: Final = FastPattern(r" +")  # charfold made every kind of space a plain one
 # Bounds the work of one stage on hostile text (each match costs microseconds); past it, the rest of
@@ -60,7 +63,10 @@ def separator_edits(text: str) -> list[Edit]:
         return []
     edits: list[Edit] = []
     for spans in _SPLIT_CHAIN.find_all(ascii_bytes(text), _MAX_EDITS):
-        edits.extend(_chain_edits(text, *spans[1]))
+        if spans[1][0] >= 0:
+            edits.extend(_chain_edits(text, *spans[1]))
+        else:
+            edits.append((spans[2][0] + 1, spans[2][0] + 2, ""))  # drop the dot of "d.m"
     return edits
 
 
@@ -183,7 +189,7 @@ def teencode_edits(text: str, table: Mapping[bytes, str]) -> list[Edit]:
     for word in words:
         expansion = expansions.get(word)
         # "100 k" and "5 m" are amounts, not "không" and "mày"; ":v" is a smiley, not "vậy".
-        if expansion is not None and not _after_number_or_smiley(data, masked, start):
+        if expansion is not None and not _after_number_or_smiley(data, masked, start, start + len(word)):
             edits.append((start, start + len(word), expansion))
             if len(edits) >= _MAX_EDITS:
                 break
@@ -191,10 +197,25 @@ def teencode_edits(text: str, table: Mapping[bytes, str]) -> list[Edit]:
     return edits
 
 
-def _after_number_or_smiley(data: bytes, masked: bytes, start: int) -> bool:
-    return (start >= 2 and masked[start - 2] in _DIGIT_BYTES) or (
-        start >= 1 and data[start - 1] in _SMILEY_EYES
-    )
+def _after_number_or_smiley(data: bytes, masked: bytes, start: int, end: int) -> bool:
+    """Also true inside a compound such as a domain ("khoa-tk.top"), where a word is not chat."""
+    after_number = start >= 2 and masked[start - 2] in _DIGIT_BYTES
+    if after_number or (start >= 1 and data[start - 1] in _SMILEY_EYES):
+        return True
+    if start >= 2 and masked[start - 2] != _SPACE:
+        before = data[start - 1]
+        if before in _JOINERS or (before == _DOT and masked[start:end] in _TLD_WORDS):
+            return True  # "khoa-tk", "abc.tk"
+    if end + 1 < len(data) and masked[end + 1] != _SPACE:
+        after = data[end]
+        # "tk.top" sits in a domain; "ko.tao" is a sentence missing its space.
+        return after in _JOINERS or (after == _DOT and _word_at(masked, end + 1) in _TLD_WORDS)
+    return False
+
+
+def _word_at(masked: bytes, start: int) -> bytes:
+    end = masked.find(b" ", start)
+    return masked[start : end if end >= 0 else len(masked)]
 
 
 def _stretched_expansions(words: list[bytes], table: Mapping[bytes, str]) -> dict[bytes, str]:
@@ -231,3 +252,7 @@ def squeeze_word(word: str) -> str:
 _WORD_MASK: Final = bytes(code if chr(code) in _ALNUM else 32 for code in range(256))
 _DIGIT_BYTES: Final = frozenset(b"0123456789")
 _SMILEY_EYES: Final = frozenset(b":;=")
+_JOINERS: Final = frozenset(b"-/_@")
+_DOT: Final = ord(".")
+_TLD_WORDS: Final = frozenset(tld.encode() for tld in TLDS.split("|"))
+_SPACE: Final = 32
