@@ -2,7 +2,7 @@
 
 Usage:
     python bench/email_accuracy.py FOLDER --sa-relays SA.tsv [--sa-orig SA_ORIG.tsv]
-        [--truth TRUTH.tsv] [--cases CASES.jsonl] [-v]
+        [--truth TRUTH.tsv] [--cases CASES.jsonl] [--trusted-networks CIDR...] [-v]
 
 SA.tsv / SA_ORIG.tsv come from `sa_relays.sh --all --long --stats FILES` (SA_ORIG with --orig-hdrs);
 TRUTH.tsv has columns path, ar_sender_ip, ..., ar_spf, ar_dkim, ar_dmarc; CASES.jsonl holds single
@@ -57,7 +57,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from service.parsing.email import EmailParseError, parse_email
+from service.parsing.email import EmailParseError, TrustConfig, parse_email
 from service.parsing.email.received import parse_received
 from service.parsing.email.received_post import RelayFields
 
@@ -138,7 +138,7 @@ def _none(value: str | None) -> str | None:
 
 def score_email(name: str, raw: bytes, args: argparse.Namespace, data: dict, tally: Tally) -> None:
     try:
-        parsed = parse_email(raw)
+        parsed = parse_email(raw, trust=TrustConfig(trusted_networks=tuple(args.trusted_networks)))
     except EmailParseError as error:
         tally.add("parse", False, f"{name}: {error}")
         return
@@ -188,6 +188,9 @@ def main() -> None:
     parser.add_argument("--sa-orig", type=Path)
     parser.add_argument("--truth", type=Path)
     parser.add_argument("--cases", type=Path)
+    parser.add_argument(
+        "--trusted-networks", nargs="*", default=[], help="as SA's trusted_networks (give SA the same --cf)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
     data = {
