@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from service.analysis.pipeline import Analyzer
 from service.auth.cache import KeyCache
+from service.cases.router import router as cases_router
 from service.config import Settings
 from service.db import Database
 from service.errors import install_problem_handlers
@@ -19,11 +20,13 @@ from service.health.router import router as health_router
 from service.ingest.openapi import component_schemas
 from service.ingest.requests import REPORT_ADAPTER
 from service.ingest.router import router as reports_router
+from service.ingest.service import IngestPolicy
 from service.ingest.writer import GroupWriter
 from service.jobs.publisher import OutboxPublisher
 from service.limits import BodySizeLimit
 from service.ruleset.reloader import RulesReloader
 from service.ruleset.router import router as rules_router
+from service.runtime import build_sla_policy
 
 
 def create_app(settings: Settings, *, db: Database, analyzer: Analyzer, redis_url: str) -> FastAPI:
@@ -54,11 +57,15 @@ def create_app(settings: Settings, *, db: Database, analyzer: Analyzer, redis_ur
     app.state.publisher = publisher
     app.state.writer = writer
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
+    app.state.ingest_policy = IngestPolicy(
+        hash_key=settings.secret_key.encode(), sla=build_sla_policy(settings)
+    )
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health_router)
     app.include_router(reports_router)
     app.include_router(rules_router)
+    app.include_router(cases_router)
     if settings.enable_bench_echo:
         _add_bench_echo(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

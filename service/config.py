@@ -11,8 +11,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from service.cases.ladder import parse_ladder
 
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "development-only-secret"})
 MiB = 1024 * 1024
@@ -37,8 +39,19 @@ class Settings(BaseSettings):
     max_sms_chars: int = Field(default=5000, gt=0)
     db_pool_size: int = Field(default=10, gt=0)
     access_log: bool = True
+    case_window_days: int = Field(default=30, ge=1, le=3650)
+    # "REPORTS/HOURSh:LEVEL" steps: that many linked reports within that many hours open or lift a case.
+    escalation_ladder: str = "5/24h:high,25/24h:critical"
+    sla_hours: dict[str, float] = Field(default_factory=lambda: {"urgent": 2.0, "review": 8.0, "watch": 40.0})
+    sla_timezone: str = "Asia/Ho_Chi_Minh"
     auth_cache_seconds: float = Field(default=5.0, ge=0)
     enable_bench_echo: bool = False
+
+    @field_validator("escalation_ladder")
+    @classmethod
+    def _valid_ladder(cls, value: str) -> str:
+        parse_ladder(value)
+        return value
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

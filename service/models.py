@@ -1,9 +1,21 @@
 """Every mapped model, imported once so that the metadata (and Alembic) sees the whole schema."""
 
 from service.auth.models import ApiKey, Reporter, User
-from service.cases.models import Case
+from service.campaigns.models import Campaign, ReportIndicator
+from service.cases.models import Case, CaseEvent
 from service.db import Base
 from service.ingest.models import Report
 from service.jobs.models import OutboxMessage
 
-__all__ = ["ApiKey", "Base", "Case", "OutboxMessage", "Report", "Reporter", "User"]
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Campaign",
+    "Case",
+    "CaseEvent",
+    "OutboxMessage",
+    "Report",
+    "ReportIndicator",
+    "Reporter",
+    "User",
+]

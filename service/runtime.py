@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import yaml
 from alembic import command
 from alembic.config import Config
 
 from service.analysis.pipeline import Analyzer
+from service.cases.ladder import parse_ladder
+from service.cases.sla import SlaPolicy
+from service.cases.triage import TriagePolicy
 from service.config import Settings
 from service.db import Database
 from service.jobs.redis_server import EmbeddedRedis
@@ -42,6 +46,22 @@ def build_analyzer(settings: Settings) -> Analyzer:
     ip_lookup = IpOriginLookup.load(lists_dir=settings.rules_dir / "lists", home_region=settings.home_region)
     limits = EmailLimits(max_bytes=settings.max_email_bytes)
     return Analyzer(home_region=settings.home_region, rules=rules, ip_lookup=ip_lookup, email_limits=limits)
+
+
+def build_sla_policy(settings: Settings) -> SlaPolicy:
+    """Review deadlines per lane, from the settings."""
+    return SlaPolicy(hours_by_lane=dict(settings.sla_hours), timezone=settings.sla_timezone)
+
+
+def build_triage_policy(settings: Settings) -> TriagePolicy:
+    """Correlation window, escalation ladder, lanes (from rules/scoring.yaml) and SLAs."""
+    scoring = yaml.safe_load((settings.rules_dir / "scoring.yaml").read_text(encoding="utf-8")) or {}
+    return TriagePolicy(
+        window_days=settings.case_window_days,
+        ladder=parse_ladder(settings.escalation_ladder),
+        lanes=dict(scoring.get("lanes") or {}),
+        sla=build_sla_policy(settings),
+    )
 
 
 def resolve_redis_url(settings: Settings) -> tuple[str, EmbeddedRedis | None]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from service.cases.service import triage_case as triage_case_service
+from service.cases.triage import TriagePolicy
+from service.cases.triage import triage_report as triage_report_service
 from service.config import get_settings
-from service.db import Database
-from service.runtime import build_database
+from service.db import Database, utcnow
+from service.runtime import build_database, build_triage_policy
 
 
 @lru_cache(maxsize=1)
@@ -15,8 +16,13 @@ def _database() -> Database:
     return build_database(get_settings())
 
 
-def triage_case(case_id: str) -> None:
-    """Enrich a queued case so it stands, ready, in the analysts' queue. Idempotent: safe to retry."""
+@lru_cache(maxsize=1)
+def _policy() -> TriagePolicy:
+    return build_triage_policy(get_settings())
+
+
+def triage_report(report_id: str) -> None:
+    """Link a stored report into its campaign and put its case, enriched, in the review queue. Idempotent."""
     with _database().session() as db_session:
-        triage_case_service(db_session=db_session, case_id=case_id)
+        triage_report_service(db_session=db_session, report_id=report_id, policy=_policy(), now=utcnow())
         db_session.commit()

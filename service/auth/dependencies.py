@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -52,3 +52,10 @@ WRITE_REPORTS = ("reports:write",)
 # A reporter that may submit may also read back what it submitted; nobody reads another reporter's reports.
 READ_REPORTS = ("reports:read", "reports:write")
 ReportReader = Annotated[Principal, Depends(scoped(*READ_REPORTS))]
+
+_PROBLEM = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+# Every route behind a key can answer these; routers declare them so the OpenAPI schema is complete.
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing, unknown or revoked API key", **_PROBLEM},
+    403: {"description": "The key lacks the scope for this call", **_PROBLEM},
+}

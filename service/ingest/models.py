@@ -34,3 +34,7 @@ class Report(Base):
     level: Mapped[str] = mapped_column(String(10), index=True)
     case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"), index=True, default=None)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    campaign_id: Mapped[str | None] = mapped_column(String(36), index=True, default=None)
+    # A keyed hash of the victim's number: campaigns count victims without keeping who they are.
+    victim_hash: Mapped[str | None] = mapped_column(String(32), default=None)
+    enriched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

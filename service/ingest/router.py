@@ -10,14 +10,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from service.analysis.pipeline import INPUT_ERRORS
-from service.auth.dependencies import WRITE_REPORTS, BearerKey, ReportReader, authorize
+from service.auth.dependencies import AUTH_RESPONSES, WRITE_REPORTS, BearerKey, ReportReader, authorize
 from service.auth.service import Principal
 from service.errors import UnprocessableContent
 from service.ingest.openapi import REPORT_CREATED_RESPONSES, REPORT_REQUEST_BODY
 from service.ingest.requests import submission_from_body
 from service.ingest.service import get_report, submit_report
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"])
+router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=AUTH_RESPONSES)
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -66,6 +66,7 @@ async def create_report(
             principal=principal,
             submission=submission,
             analyzer=state.analyzer,
+            policy=state.ingest_policy,
         )
     except INPUT_ERRORS as exc:
         raise UnprocessableContent(f"The reported message could not be analysed: {exc}") from None

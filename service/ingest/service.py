@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 from service.analysis.inputs import ReportInput
 from service.analysis.pipeline import Analyzer
 from service.auth.service import Principal
+from service.campaigns.indicators import indicator_rows, victim_hash
 from service.cases.service import new_case_row
+from service.cases.sla import SlaPolicy
 from service.db import Database, utcnow
 from service.errors import Conflict, NotFound
 from service.ingest.models import Report
@@ -40,6 +42,14 @@ class Submission:
 
 
 @dataclass(frozen=True)
+class IngestPolicy:
+    """What storing a report needs beyond the report: the indicator hash key and the SLA policy."""
+
+    hash_key: bytes
+    sla: SlaPolicy
+
+
+@dataclass(frozen=True)
 class SubmitResult:
     report: dict[str, Any]
     created: bool
@@ -52,13 +62,14 @@ async def submit_report(
     principal: Principal,
     submission: Submission,
     analyzer: Analyzer,
+    policy: IngestPolicy,
     now: datetime | None = None,
 ) -> SubmitResult:
     """Store and answer one report; a retry (same key or reference) gets the first result back."""
     now = now or utcnow()
     # Retries are rare: analyse and insert first, and let the unique constraints catch a retry.
     analysis = await _analyze(analyzer, submission, now)
-    pending = pending_report(principal, submission, analysis, now=now)
+    pending = pending_report(principal, submission, analysis, now=now, policy=policy)
     if await asyncio.wrap_future(writer.submit(pending)) is Outcome.CREATED:
         return SubmitResult(report_json(pending.report), created=True)
     return await asyncio.to_thread(_replay_retry, db, principal, submission)
@@ -81,7 +92,12 @@ def _replay_retry(db: Database, principal: Principal, submission: Submission) ->
 
 
 def pending_report(
-    principal: Principal, submission: Submission, analysis: dict[str, Any], *, now: datetime
+    principal: Principal,
+    submission: Submission,
+    analysis: dict[str, Any],
+    *,
+    now: datetime,
+    policy: IngestPolicy,
 ) -> PendingReport:
     """The rows of one report: the report, and a case and outbox row when it goes to review."""
     report = {
@@ -99,13 +115,19 @@ def pending_report(
         "level": analysis["risk"]["level"],
         "case_id": None,
         "received_at": now,
+        "victim_hash": victim_hash(submission.report.reporter_msisdn, key=policy.hash_key),
     }
+    indicators = indicator_rows(report["id"], analysis, key=policy.hash_key, now=now)
+    # Every report is correlated by a worker (the escalation ladder counts low-risk ones too); the queue
+    # sets its priority.
+    outbox = outbox_row(
+        queue=queue_for_level(report["level"]), job=TRIAGE_JOB, subject_id=report["id"], now=now
+    )
     if not Analyzer.is_queued(analysis):
-        return PendingReport(report)
-    case = new_case_row(analysis, now=now)
+        return PendingReport(report, None, outbox, indicators)
+    case = new_case_row(analysis, now=now, sla=policy.sla)
     report["case_id"] = case["id"]
-    outbox = outbox_row(queue=queue_for_level(case["level"]), job=TRIAGE_JOB, subject_id=case["id"], now=now)
-    return PendingReport(report, case, outbox)
+    return PendingReport(report, case, outbox, indicators)
 
 
 def get_report(*, db_session: Session, principal: Principal, report_id: str) -> dict[str, Any]:

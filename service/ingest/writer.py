@@ -14,7 +14,7 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from service.campaigns.models import ReportIndicator
 from service.cases.models import Case
 from service.db import Database
 from service.ingest.models import Report
@@ -43,6 +44,7 @@ class PendingReport:
     report: dict[str, Any]
     case: dict[str, Any] | None = None
     outbox: dict[str, Any] | None = None
+    indicators: list[dict[str, Any]] = field(default_factory=list)
 
 
 Item = tuple[PendingReport, "Future[Outcome]"]
@@ -143,6 +145,9 @@ def _insert_rows(db_session: Session, batch: Sequence[PendingReport]) -> None:
     if cases:
         db_session.execute(insert(Case), cases)
     db_session.execute(insert(Report), [pending.report for pending in batch])
+    indicators = [row for pending in batch for row in pending.indicators]
+    if indicators:
+        db_session.execute(insert(ReportIndicator), indicators)
     outbox = [pending.outbox for pending in batch if pending.outbox]
     if outbox:
         db_session.execute(insert(OutboxMessage), outbox)

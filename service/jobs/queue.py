@@ -23,15 +23,16 @@ from service.jobs.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 QUEUES = ("critical", "high", "enrich")
-TRIAGE_JOB = "workers.jobs.triage_case"
+TRIAGE_JOB = "workers.jobs.triage_report"
 JOB_TIMEOUT = 120
 FAILURE_TTL = 7 * 24 * 3600
+RESULT_TTL = 3600
 RETRY = Retry(max=3, interval=[2, 10, 60])
 
 
 def queue_for_level(level: str) -> str:
-    """Critical cases get their own queue and workers, so a flood of `high` never delays them."""
-    return "critical" if level == "critical" else "high"
+    """Critical reports get their own queue and workers, so a flood of lesser ones never delays them."""
+    return {"critical": "critical", "high": "high"}.get(level, "enrich")
 
 
 def outbox_row(*, queue: str, job: str, subject_id: str, now: datetime) -> dict[str, Any]:
@@ -54,23 +55,28 @@ def publish(*, db_session: Session, connection: redis.Redis, limit: int = 500) -
     )
     messages = db_session.scalars(query).all()
     now = utcnow()
+    by_queue: dict[str, list[OutboxMessage]] = {}
     for message in messages:
         message.attempts += 1
-        _enqueue(connection, message)
         message.published_at = now
+        by_queue.setdefault(message.queue, []).append(message)
+    for queue_name, batch in by_queue.items():
+        _enqueue_batch(connection, queue_name, batch)
     db_session.commit()
     return len(messages)
 
 
-def _enqueue(connection: redis.Redis, message: OutboxMessage) -> None:
-    queue = Queue(message.queue, connection=connection, serializer=JSONSerializer)
+def _enqueue_batch(connection: redis.Redis, queue_name: str, messages: list[OutboxMessage]) -> None:
+    """Enqueue a batch in one Redis round trip (a pipeline), so the relay costs little per job."""
+    queue = Queue(queue_name, connection=connection, serializer=JSONSerializer)
     # A stable job id makes a re-publish after a crash land on the same job instead of a second one.
-    queue.enqueue(
-        message.job,
-        message.subject_id,
-        job_id=f"outbox-{message.id}",
-        retry=RETRY,
-        job_timeout=JOB_TIMEOUT,
-        failure_ttl=FAILURE_TTL,
-        result_ttl=3600,
-    )
+    jobs = [
+        Queue.prepare_data(
+            message.job, (message.subject_id,), job_id=f"outbox-{message.id}", retry=RETRY,
+            timeout=JOB_TIMEOUT, failure_ttl=FAILURE_TTL, result_ttl=RESULT_TTL,
+        )
+        for message in messages
+    ]  # fmt: skip
+    with connection.pipeline() as pipe:
+        queue.enqueue_many(jobs, pipeline=pipe)
+        pipe.execute()

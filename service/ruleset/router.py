@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from service.auth.dependencies import scoped
+from service.auth.dependencies import AUTH_RESPONSES, scoped
 from service.auth.service import Principal
 
-router = APIRouter(prefix="/v1/rules", tags=["rules"])
+router = APIRouter(prefix="/v1/rules", tags=["rules"], responses=AUTH_RESPONSES)
 RulesReader = Annotated[Principal, Depends(scoped("rules:admin", "cases:read"))]
 RulesAdmin = Annotated[Principal, Depends(scoped("rules:admin"))]
 

@@ -18,7 +18,11 @@ EXAMPLES_PER_OPERATION = 60
 
 
 def test_api_never_errors_and_matches_its_schema(app: FastAPI) -> None:
-    key = new_key(app.state.db, reporter="fuzzer", scopes=["reports:write", "reports:read", "rules:admin"])
+    key = new_key(
+        app.state.db,
+        reporter="fuzzer",
+        scopes=["reports:write", "reports:read", "rules:admin", "cases:read", "cases:write"],
+    )
     headers = {"Authorization": f"Bearer {key}"}
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]

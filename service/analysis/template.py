@@ -1,0 +1,42 @@
+"""A sketch of a message's wording, so that near-identical messages (one template, other numbers) link.
+
+The text is folded (case, diacritics, đ → d, digits → #), cut into word 3-grams, and the four smallest 32-bit
+hashes of those shingles are kept (a bottom-k sketch). Two messages that share two of their four hashes are
+near-duplicates: their shingle sets overlap far more than unrelated messages ever do.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import zlib
+
+SKETCH_SIZE = 4
+MIN_WORDS = 6  # shorter texts are too generic to tie reports together
+MAX_CHARS = 4000
+_BYTE_TABLE = bytes(
+    ord("#") if chr(code).isdigit() else ord(chr(code).lower()) if chr(code).isalpha() else ord(" ")
+    for code in range(256)
+)
+
+
+def template_sketch(text: str) -> list[str]:
+    """The bottom-k shingle hashes of `text`, as hex strings; empty for a short text."""
+    # Every number reads as one "#", however long: templates vary dates, amounts and phone numbers.
+    words = [b"#" if not word.strip(b"#") else word for word in _fold(text[:MAX_CHARS]).split()]
+    if len(words) < MIN_WORDS:
+        return []
+    # CRC-32 chains: the CRC of a 3-word shingle continues the CRC of its first word, all in C.
+    crc = zlib.crc32
+    first = map(crc, words)
+    shingles = {crc(c, crc(b, h)) for h, b, c in zip(first, words[1:], words[2:], strict=False)}
+    return [f"{value:08x}" for value in sorted(shingles)[:SKETCH_SIZE]]
+
+
+def _fold(text: str) -> bytes:
+    # NFKD splits letters from their diacritics and the ASCII encode drops the marks (and any non-Latin
+    # script, which then yields no sketch); one byte table then lower-cases, turns digits into # and
+    # punctuation into spaces. Everything runs in C.
+    ascii_bytes = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D")).encode(
+        "ascii", "ignore"
+    )
+    return ascii_bytes.translate(_BYTE_TABLE)

@@ -1,0 +1,136 @@
+"""`triage_report`: what the worker does for every stored report. Idempotent: running it twice is harmless.
+
+1. Link the report to earlier reports that share an indicator; linked reports form one campaign.
+2. A campaign is one piece of work: every open case in it folds into the oldest.
+3. The escalation ladder: enough reports in a campaign within a window open or lift its case, even when each
+   report scored low.
+4. Stamp the report and its case enriched.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from service.campaigns.models import Campaign
+from service.campaigns.service import join_campaign, lock_correlation, related_report_ids, reports_since
+from service.cases.ladder import LadderStep
+from service.cases.models import Case
+from service.cases.sla import SlaPolicy
+from service.cases.workflow import fold_into, raise_level, record, refresh_counts
+from service.ingest.models import Report
+
+WORKER = "worker"
+
+
+@dataclass(frozen=True)
+class TriagePolicy:
+    window_days: int = 30
+    ladder: tuple[LadderStep, ...] = (LadderStep(5, 24, "high"), LadderStep(25, 24, "critical"))
+    lanes: Mapping[str, str] = field(default_factory=lambda: {"critical": "urgent", "high": "review"})
+    sla: SlaPolicy = field(default_factory=SlaPolicy)
+
+
+def triage_report(
+    *, db_session: Session, report_id: str, policy: TriagePolicy, now: datetime
+) -> Report | None:
+    """Correlate, fold, escalate and stamp one report (see the module docstring)."""
+    lock_correlation(db_session)
+    report = db_session.get(Report, report_id)
+    if report is None:
+        return None
+    related = related_report_ids(db_session, report, since=now - timedelta(days=policy.window_days))
+    campaign = join_campaign(db_session, report, related, now=now) if related else None
+    case = _primary_case(db_session, report, campaign, now=now)
+    if campaign is not None:
+        case = _apply_ladder(db_session, campaign, case, policy, now=now)
+    if case is not None:
+        refresh_counts(db_session, case)
+        if case.enriched_at is None:
+            case.enriched_at = now
+            record(db_session, case, actor=WORKER, kind="enriched", at=now, related_reports=len(related))
+    report.enriched_at = report.enriched_at or now
+    db_session.flush()
+    return report
+
+
+def _primary_case(
+    db_session: Session, report: Report, campaign: Campaign | None, *, now: datetime
+) -> Case | None:
+    if campaign is None:
+        return db_session.get(Case, report.case_id) if report.case_id else None
+    open_cases = db_session.scalars(
+        select(Case)
+        .where(Case.campaign_id == campaign.id, Case.status != "closed")
+        .order_by(Case.created_at, Case.id)
+    ).all()
+    if not open_cases:
+        return None
+    primary, duplicates = open_cases[0], open_cases[1:]
+    for duplicate in duplicates:
+        fold_into(db_session, duplicate, primary, actor=WORKER, at=now)
+    campaign.case_id = primary.id
+    # Reports of the campaign that had no case of their own now belong to the campaign's case.
+    db_session.execute(
+        update(Report)
+        .where(Report.campaign_id == campaign.id, Report.case_id.is_(None))
+        .values(case_id=primary.id)
+    )
+    return primary
+
+
+def _apply_ladder(
+    db_session: Session, campaign: Campaign, case: Case | None, policy: TriagePolicy, *, now: datetime
+) -> Case | None:
+    step = _step_reached(db_session, campaign, policy, now=now)
+    if step is None:
+        return case
+    lane = policy.lanes.get(step.level, "review")
+    if case is None:
+        case = _open_campaign_case(db_session, campaign, step, lane, policy, now=now)
+    elif raise_level(case, step.level, lane):
+        case.sla_due_at = policy.sla.due_at(lane, now)
+        record(
+            db_session, case, actor="ladder", kind="escalated", at=now, level=step.level, reports=step.reports
+        )
+    return case
+
+
+def _step_reached(
+    db_session: Session, campaign: Campaign, policy: TriagePolicy, *, now: datetime
+) -> LadderStep | None:
+    reached = None
+    for step in sorted(policy.ladder, key=lambda s: s.reports):
+        if reports_since(db_session, campaign.id, now - timedelta(hours=step.within_hours)) >= step.reports:
+            reached = step
+    return reached
+
+
+def _open_campaign_case(
+    db_session: Session,
+    campaign: Campaign,
+    step: LadderStep,
+    lane: str,
+    policy: TriagePolicy,
+    *,
+    now: datetime,
+) -> Case:
+    case = Case(
+        id=str(uuid.uuid4()), status="new", lane=lane, level=step.level, score=0.0, report_count=0,
+        created_at=now, updated_at=now, sla_due_at=policy.sla.due_at(lane, now), campaign_id=campaign.id,
+    )  # fmt: skip
+    db_session.add(case)
+    db_session.flush()
+    campaign.case_id = case.id
+    db_session.execute(
+        update(Report)
+        .where(Report.campaign_id == campaign.id, Report.case_id.is_(None))
+        .values(case_id=case.id)
+    )
+    record(db_session, case, actor="ladder", kind="opened", at=now, level=step.level, reports=step.reports)
+    return case

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from service.analysis.indicators import report_indicators
+from service.analysis.template import template_sketch
+
+PRIZE = "Chúc mừng thuê bao {} đã trúng thưởng xe SH, liên hệ 0961234567 để nhận giải trước ngày {}"
+
+
+def test_one_template_with_other_numbers_and_accents_gives_one_sketch() -> None:
+    first = template_sketch(PRIZE.format("0912345678", "30/11"))
+    second = template_sketch(PRIZE.format("0987654321", "15/12"))
+    unaccented = template_sketch(
+        "Chuc mung thue bao 0900000000 da trung thuong xe SH, lien he 0961234567 de nhan giai truoc ngay 1/1"
+    )
+    assert len(first) == 4
+    assert first == second == unaccented
+
+
+def test_different_messages_share_little() -> None:
+    threat = template_sketch("Mày liệu hồn, không trả tiền thì đừng trách tao ác với cả nhà mày")
+    prize = template_sketch(PRIZE.format("0912345678", "30/11"))
+    assert len(set(threat) & set(prize)) < 2
+
+
+def test_short_texts_have_no_sketch() -> None:
+    assert template_sketch("ok em") == []
+
+
+def test_indicators_from_an_analysis() -> None:
+    analysis = {
+        "sender": {"kind": "msisdn", "phone": {"e164": "+84961234567"}},
+        "entities": {
+            "phones": [{"value": "+84912345678"}],
+            "urls": [{"value": "HTTP://Bit.ly/x"}],
+            "bank_accounts": [{"number": "0011004455667"}],
+        },
+        "origin": {"ip": None},
+        "template": {"sketch": ["0000abcd"]},
+    }
+    assert report_indicators(analysis) == [
+        ("sender", "+84961234567"),
+        ("callback", "+84912345678"),
+        ("url", "http://bit.ly/x"),
+        ("bank_account", "0011004455667"),
+        ("template", "0000abcd"),
+    ]
