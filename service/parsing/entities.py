@@ -121,6 +121,7 @@ _WALLET: Final = FastPattern(
     r"\b(?:0x[a-fA-F0-9]{40}|bc1[ac-hj-np-z02-9]{11,71}|T[1-9A-HJ-NP-Za-km-z]{33}|[13][1-9A-HJ-NP-Za-km-z]{25,34})\b"
 )
 TLD_SET: Final = frozenset(TLDS.split("|"))
+_BANKS_BY_BYTES: Final = {name.encode(): bank for name, bank in BANKS.items()}
 _BASE58: Final = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _ACCOUNT_REACH: Final = 30
 _LETTERS_ONLY: Final = {c: " " for c in range(128) if not chr(c).isalpha()}
@@ -213,14 +214,14 @@ Word = tuple[int, int, str | None]
 def _numbers_and_bank_words(shadow: bytes, text: str) -> tuple[list[Span], list[Word]]:
     numbers: list[Span] = []
     words: list[Word] = []
-    for hit in _matches(_NUMBERS_AND_BANK_WORDS, shadow, text):
-        start, end = hit.span()
+    for spans in _NUMBERS_AND_BANK_WORDS.find_all(shadow, MAX_ITEMS * 4):
+        start, end = spans[0]
         if not _alone(text, start, end):
             continue
-        if hit.span(1)[0] >= 0:
+        if spans[1][0] >= 0:
             numbers.append((start, end))
         else:
-            words.append((start, end, BANKS.get(" ".join(shadow[start:end].decode().lower().split()))))
+            words.append((start, end, _BANKS_BY_BYTES.get(b" ".join(shadow[start:end].lower().split()))))
     return numbers, words
 
 
@@ -350,12 +351,12 @@ def _bank_near(text: str, words: list[Word], start: int, after: list[Word]) -> s
 
 def _handles(shadow: bytes, text: str, region: str) -> list[Handle]:
     handles: list[Handle] = []
-    lowered = text.lower()
-    if "t.me" in lowered or "tele" in lowered or "tg" in lowered:
+    lowered = shadow.lower()
+    if b"t.me" in lowered or b"tele" in lowered or b"tg" in lowered:
         for match in _matches(_TELEGRAM, shadow, text):
             if match.start() == 0 or not text[match.start() - 1].isalnum():
                 handles.append(Handle("telegram", "@" + (match.group(1) or match.group(2)), match.span()))
-    if "zalo" in lowered:
+    if b"zalo" in lowered:
         for match in _matches(_ZALO, shadow, text):
             contact = (match.group(1) or match.group(2)).rstrip(".")
             phone = parse_phone(contact, default_region=region) if contact[-1].isdigit() else None
