@@ -15,6 +15,7 @@ from service.parsing.email.headers import RawField, split_message
 from service.parsing.email.limits import EmailLimits
 
 _MAX_PARAMS = 64
+_MAX_MESSAGES = 10
 _HTML_MARKUP_FACTOR = 10  # HTML kept per part = 10 x the text scanned per part (500 KB by default)
 
 
@@ -44,6 +45,7 @@ class MimeResult:
     plain: list[str] = field(default_factory=list)
     html: list[str] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
+    messages: list[bytes] = field(default_factory=list)  # message/rfc822 parts, raw
     parts: int = 0
 
 
@@ -180,6 +182,11 @@ def walk(fields: list[RawField], body: bytes, limits: EmailLimits, defects: list
             )
             continue
         if ctype == "message/rfc822" and depth + 1 < limits.max_depth:
+            name = _part_name(part_fields, params, limits, defects)
+            # A forwarded email: listed, kept for its own analysis, and its text read.
+            _attach(result, name=name, ctype=ctype, data=part_body, limits=limits, defects=defects)
+            if len(result.messages) < _MAX_MESSAGES:
+                result.messages.append(part_body)
             inner_fields, inner_body = split_message(part_body, limits, defects)
             stack.append((inner_fields, inner_body, depth + 1))
             continue
@@ -224,6 +231,17 @@ def _push_children(
         stack.append((child_fields, child_body, depth + 1))
 
 
+def _part_name(
+    fields: list[RawField], params: dict[str, str], limits: EmailLimits, defects: list[str]
+) -> str | None:
+    disposition = _field_value(fields, "content-disposition")
+    name = header_params(disposition.decode("latin-1"))[1].get("filename") if disposition else None
+    name = name or params.get("name")
+    if name and "=?" in name:
+        name = decode_encoded_words(name.encode("utf-8", "replace"), limits.max_encoded_words, defects)
+    return name[:255] if name else None
+
+
 def _leaf(
     *,
     fields: list[RawField],
@@ -235,24 +253,31 @@ def _leaf(
     defects: list[str],
 ) -> None:
     cte = (_field_value(fields, "content-transfer-encoding") or b"").decode("latin-1").strip().lower()
-    disposition_raw = _field_value(fields, "content-disposition")
-    disposition, dparams = header_params(disposition_raw.decode("latin-1")) if disposition_raw else ("", {})
-    name = dparams.get("filename") or params.get("name")
-    if name and "=?" in name:
-        name = decode_encoded_words(name.encode("utf-8", "replace"), limits.max_encoded_words, defects)
-    is_text = ctype in ("text/plain", "text/html") and disposition != "attachment"
-    if is_text:
+    disposition = _field_value(fields, "content-disposition") or b""
+    if ctype in ("text/plain", "text/html") and not disposition.lower().startswith(b"attachment"):
         # HTML is mostly markup: keep more of it, its visible text is capped later.
         cap = limits.max_text_per_part * (_HTML_MARKUP_FACTOR if ctype == "text/html" else 1)
         data = decode_payload(body, cte, defects)[: cap * 4]
         text = decode_text(data, params.get("charset"), defects)[:cap]
         (result.html if ctype == "text/html" else result.plain).append(text)
         return
+    name = _part_name(fields, params, limits, defects)
+    _attach(
+        result,
+        name=name,
+        ctype=ctype,
+        data=decode_payload(body, cte, defects),
+        limits=limits,
+        defects=defects,
+    )
+
+
+def _attach(
+    result: MimeResult, *, name: str | None, ctype: str, data: bytes, limits: EmailLimits, defects: list[str]
+) -> None:
+    """Record a non-text part: its claimed name and type, its real size and digest."""
     if len(result.attachments) >= limits.max_attachments:
         defects.append(f"more than {limits.max_attachments} attachments; the rest ignored")
         return
-    data = decode_payload(body, cte, defects)
-    result.attachments.append(
-        Attachment(name=name[:255] if name else None, content_type=ctype[:255], size=len(data),
-                   sha256=hashlib.sha256(data).hexdigest())
-    )  # fmt: skip
+    digest = hashlib.sha256(data).hexdigest()
+    result.attachments.append(Attachment(name=name, content_type=ctype[:255], size=len(data), sha256=digest))

@@ -89,6 +89,8 @@ class ParsedEmail:
     size: int
     mime_parts: int
     unparsed_received: int = 0  # Received lines that named a relay we could not read
+    # Emails attached as message/rfc822 ("forward as attachment"), raw, for parse_email of their own.
+    attached_emails: tuple[bytes, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

@@ -147,6 +147,7 @@ def parse_email(
         provider_ip=origin.provider_ip, provider_ip_rule=origin.provider_rule, provider=origin.provider,
         auth=origin.auth, anomalies=find_anomalies(facts), defects=list(dict.fromkeys(defects)),
         size=len(raw), mime_parts=mime.parts, unparsed_received=origin.unparsed,
+        attached_emails=tuple(mime.messages),
     )  # fmt: skip
 
 

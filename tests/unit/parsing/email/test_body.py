@@ -48,3 +48,16 @@ def test_to_dict_is_json_ready(eml):
     assert data["relays"][0]["by"] == "mx.example.net"
     assert data["from"]["addr_spec"] == "winner.office@yahoo.com"
     assert data["reply_to"][0]["domain"] == "prize.example.org"
+
+
+def test_forwarded_email_is_listed_read_and_kept_for_its_own_analysis(eml):
+    parsed = parse_email(eml("forwarded_report.eml"))
+    assert [(a.name, a.content_type) for a in parsed.attachments] == [
+        ("Thong bao phat nguoi.eml", "message/rfc822")
+    ]
+    assert "https://csgt-vn.example/nop-phat" in parsed.urls
+    (inner_raw,) = parsed.attached_emails
+    inner = parse_email(inner_raw)
+    assert inner.origin_ip == "14.225.1.9"
+    assert [a.code for a in inner.anomalies] == ["brand_impersonation"]
+    assert "attached_emails" not in parsed.to_dict()
