@@ -101,10 +101,11 @@ _URL: Final = FastPattern(
 )
 _EMAIL: Final = FastPattern(r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9\-]*\.)+[A-Za-z]{2,24}")
 # The patterns run on an ASCII shadow of the text (diacritics dropped), where RE2's \b is right.
-# One scan finds numbers (group 1) and bank words (group 2): each RE2 call costs ~2 µs.
+# One scan finds numbers and bank words (told apart by their first character): each RE2 call costs
+# ~2 µs, and a pattern without groups spares RE2 its second, submatch pass.
 _NUMBERS_AND_BANK_WORDS: Final = FastPattern(
-    r"(?i)((?:\+|\b)\d(?:[ .\-]?\(?\d\)?){5,18}\b)"
-    r"|\b(stk|s[o?]\s*tk|s[o?]\s+t[a?]i\s+kho[a?]n|t[a?]i\s+kho[a?]n|tk|acc(?:ount)?(?:\s+(?:no|number))?|"
+    r"(?i)(?:\+|\b)\d(?:[ .\-]?\(?\d\)?){5,18}\b"
+    r"|\b(?:stk|s[o?]\s*tk|s[o?]\s+t[a?]i\s+kho[a?]n|t[a?]i\s+kho[a?]n|tk|acc(?:ount)?(?:\s+(?:no|number))?|"
     r"ng[a?]n\s+h[a?]ng|nh|bank|"
     + "|".join(sorted((k.replace(" ", r"\s?") for k in BANKS), key=len, reverse=True))
     + r")\b"
@@ -121,6 +122,7 @@ _WALLET: Final = FastPattern(
     r"\b(?:0x[a-fA-F0-9]{40}|bc1[ac-hj-np-z02-9]{11,71}|T[1-9A-HJ-NP-Za-km-z]{33}|[13][1-9A-HJ-NP-Za-km-z]{25,34})\b"
 )
 TLD_SET: Final = frozenset(TLDS.split("|"))
+_NUMBER_START: Final = frozenset(b"+0123456789")
 _BANKS_BY_BYTES: Final = {name.encode(): bank for name, bank in BANKS.items()}
 _BASE58: Final = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _ACCOUNT_REACH: Final = 30
@@ -218,7 +220,7 @@ def _numbers_and_bank_words(shadow: bytes, text: str) -> tuple[list[Span], list[
         start, end = spans[0]
         if not _alone(text, start, end):
             continue
-        if spans[1][0] >= 0:
+        if shadow[start] in _NUMBER_START:
             numbers.append((start, end))
         else:
             words.append((start, end, _BANKS_BY_BYTES.get(b" ".join(shadow[start:end].lower().split()))))
