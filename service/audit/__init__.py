@@ -1,0 +1,1 @@
+"""Append-only audit log of analyst actions, failed logins and refused requests."""

@@ -1,0 +1,1 @@
+"""The analyst dashboard: a server-rendered sub-app behind one login dependency."""
