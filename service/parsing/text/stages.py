@@ -185,16 +185,28 @@ def teencode_edits(text: str, table: Mapping[bytes, str]) -> list[Edit]:
     if not expansions:
         return []
     edits: list[Edit] = []
-    start = 0
-    for word in words:
-        expansion = expansions.get(word)
-        # "100 k" and "5 m" are amounts, not "không" and "mày"; ":v" is a smiley, not "vậy".
-        if expansion is not None and not _after_number_or_smiley(data, masked, start, start + len(word)):
-            edits.append((start, start + len(word), expansion))
-            if len(edits) >= _MAX_EDITS:
-                break
-        start += len(word) + 1
-    return edits
+    for word, expansion in expansions.items():
+        for start in _whole_word_starts(masked, word):
+            # "100 k" and "5 m" are amounts, not "không" and "mày"; ":v" is a smiley, not "vậy".
+            if not _after_number_or_smiley(data, masked, start, start + len(word)):
+                edits.append((start, start + len(word), expansion))
+        if len(edits) >= _MAX_EDITS:
+            break
+    edits.sort()
+    return edits[:_MAX_EDITS]
+
+
+def _whole_word_starts(masked: bytes, word: bytes) -> list[int]:
+    """Where `word` stands alone in the masked text (bytes.find runs in C; few words are teencode)."""
+    starts: list[int] = []
+    size = len(word)
+    index = masked.find(word)
+    while index >= 0 and len(starts) < _MAX_EDITS:
+        end = index + size
+        if (index == 0 or masked[index - 1] == _SPACE) and (end == len(masked) or masked[end] == _SPACE):
+            starts.append(index)
+        index = masked.find(word, end)
+    return starts
 
 
 def _after_number_or_smiley(data: bytes, masked: bytes, start: int, end: int) -> bool:
