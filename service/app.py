@@ -32,7 +32,9 @@ from service.runtime import build_sla_policy
 def create_app(settings: Settings, *, db: Database, analyzer: Analyzer, redis_url: str) -> FastAPI:
     """Assemble the app around parts built once per process (see service.runtime)."""
     reloader = RulesReloader(analyzer.rules, settings.rules_dir)
-    publisher = OutboxPublisher(db, redis_url)
+    publisher = OutboxPublisher(
+        db, redis_url, job_timeout=settings.job_timeout_seconds, reconcile_every=settings.reconcile_seconds
+    )
     writer = GroupWriter(db, on_queued=publisher.kick)
 
     @asynccontextmanager

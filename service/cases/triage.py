@@ -22,7 +22,7 @@ from service.campaigns.service import join_campaign, lock_correlation, related_r
 from service.cases.ladder import LadderStep
 from service.cases.models import Case
 from service.cases.sla import SlaPolicy
-from service.cases.workflow import fold_into, raise_level, record, refresh_counts
+from service.cases.workflow import fold_into, move, raise_level, record, refresh_counts
 from service.ingest.models import Report
 
 WORKER = "worker"
@@ -98,7 +98,14 @@ def _apply_ladder(
         record(
             db_session, case, actor="ladder", kind="escalated", at=now, level=step.level, reports=step.reports
         )
+        _escalate_if_critical(db_session, case, now=now)
     return case
+
+
+def _escalate_if_critical(db_session: Session, case: Case, *, now: datetime) -> None:
+    # A campaign at the top of the ladder is escalated, not just re-ranked: it needs a senior analyst now.
+    if case.level == "critical" and case.status in {"new", "triage"}:
+        move(db_session, case, "escalated", actor="ladder", at=now)
 
 
 def _step_reached(
@@ -133,4 +140,5 @@ def _open_campaign_case(
         .values(case_id=case.id)
     )
     record(db_session, case, actor="ladder", kind="opened", at=now, level=step.level, reports=step.reports)
+    _escalate_if_critical(db_session, case, now=now)
     return case

@@ -68,5 +68,10 @@ def run_worker(args: argparse.Namespace) -> int:
         run_queue_worker(redis_url=redis_url, queue=args.queue)
         return 0
     migrate(settings.effective_database_url)
-    run_worker_pool(db=build_database(settings), redis_url=redis_url)
+    run_worker_pool(
+        db=build_database(settings),
+        redis_url=redis_url,
+        job_timeout=settings.job_timeout_seconds,
+        reconcile_every=settings.reconcile_seconds,
+    )
     return 0

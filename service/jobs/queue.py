@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 QUEUES = ("critical", "high", "enrich")
 TRIAGE_JOB = "workers.jobs.triage_report"
-JOB_TIMEOUT = 120
+JOB_TIMEOUT = 30  # triage takes milliseconds; a job past this is hung, and the reconciler takes over
 FAILURE_TTL = 7 * 24 * 3600
 RESULT_TTL = 3600
 RETRY = Retry(max=3, interval=[2, 10, 60])
@@ -40,7 +40,9 @@ def outbox_row(*, queue: str, job: str, subject_id: str, now: datetime) -> dict[
     return {"queue": queue, "job": job, "subject_id": subject_id, "created_at": now, "attempts": 0}
 
 
-def publish(*, db_session: Session, connection: redis.Redis, limit: int = 500) -> int:
+def publish(
+    *, db_session: Session, connection: redis.Redis, job_timeout: int = JOB_TIMEOUT, limit: int = 500
+) -> int:
     """Enqueue unpublished outbox rows, oldest first, and mark them published; returns the count.
 
     Rows are locked with SKIP LOCKED on PostgreSQL, so relays in several processes share the work. A crash
@@ -61,19 +63,25 @@ def publish(*, db_session: Session, connection: redis.Redis, limit: int = 500) -
         message.published_at = now
         by_queue.setdefault(message.queue, []).append(message)
     for queue_name, batch in by_queue.items():
-        _enqueue_batch(connection, queue_name, batch)
+        _enqueue_batch(connection, queue_name, batch, job_timeout)
     db_session.commit()
     return len(messages)
 
 
-def _enqueue_batch(connection: redis.Redis, queue_name: str, messages: list[OutboxMessage]) -> None:
+def job_id(message: OutboxMessage) -> str:
+    """The RQ id of a message's current publication: a re-publish after a lost job is a new job."""
+    return f"outbox-{message.id}-{message.attempts}"
+
+
+def _enqueue_batch(
+    connection: redis.Redis, queue_name: str, messages: list[OutboxMessage], job_timeout: int
+) -> None:
     """Enqueue a batch in one Redis round trip (a pipeline), so the relay costs little per job."""
     queue = Queue(queue_name, connection=connection, serializer=JSONSerializer)
-    # A stable job id makes a re-publish after a crash land on the same job instead of a second one.
     jobs = [
         Queue.prepare_data(
-            message.job, (message.subject_id,), job_id=f"outbox-{message.id}", retry=RETRY,
-            timeout=JOB_TIMEOUT, failure_ttl=FAILURE_TTL, result_ttl=RESULT_TTL,
+            message.job, (message.subject_id,), job_id=job_id(message), retry=RETRY,
+            timeout=job_timeout, failure_ttl=FAILURE_TTL, result_ttl=RESULT_TTL,
         )
         for message in messages
     ]  # fmt: skip

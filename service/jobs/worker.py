@@ -76,9 +76,9 @@ def worker_commands(queues: tuple[str, ...] = QUEUES) -> dict[str, list[str]]:
     }
 
 
-def run_worker_pool(*, db: Database, redis_url: str) -> None:
+def run_worker_pool(*, db: Database, redis_url: str, job_timeout: int, reconcile_every: float) -> None:
     """`triage worker`: the outbox relay in a thread, and a supervised worker per queue."""
-    publisher = OutboxPublisher(db, redis_url)
+    publisher = OutboxPublisher(db, redis_url, job_timeout=job_timeout, reconcile_every=reconcile_every)
     supervisor = Supervisor(worker_commands())
     relay = threading.Thread(
         target=publisher.run_relay, args=(supervisor.stopping,), daemon=True, name="outbox-relay"

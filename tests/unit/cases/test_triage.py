@@ -126,3 +126,35 @@ def test_case_actions_over_the_api(client: TestClient, auth: dict[str, str], db:
     assert again.status_code == 409
     reporter_only = client.get("/v1/cases", headers=auth)
     assert reporter_only.status_code == 403
+
+
+def test_hand_check_thirty_victims_of_one_prepaid_sender(
+    client: TestClient, auth: dict[str, str], db: Database
+) -> None:
+    """The issue's hand check: 30 SMS from one prepaid sender to 30 victims make one escalated case."""
+    facts = {"subscription": "prepaid", "identity_verified": False, "sent_24h": 400, "recipients_24h": 380}
+    ids = []
+    for i in range(30):
+        body = {
+            "channel": "sms",
+            "reporter": {"msisdn": f"09130000{i:02d}"},
+            "sms": {
+                "sender": "0965555555",
+                "text": PRIZE.format(f"09130000{i:02d}"),
+                "operator_facts": facts,
+            },
+        }
+        response = client.post("/v1/reports", json=body, headers=auth)
+        assert response.status_code == 201
+        ids.append(response.json()["id"])
+    triage_all(db, ids)
+    with db.session() as db_session:
+        open_cases = db_session.scalars(select(Case).where(Case.status != "closed")).all()
+        assert len(open_cases) == 1
+        [case] = open_cases
+        assert (case.status, case.level, case.lane, case.report_count) == (
+            "escalated",
+            "critical",
+            "urgent",
+            30,
+        )
