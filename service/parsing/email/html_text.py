@@ -113,13 +113,18 @@ def _attribute_value(html: str, pos: int, name_len: int) -> str | None:
 def html_to_text(html: str, max_chars: int) -> str:
     """The visible text of an HTML document, capped at max_chars."""
     # Markup-heavy parts: bound the scan (size and tag count), not just the text.
-    chunks = html[: max_chars * 20].split("<", _MAX_TAGS)
+    html = html[: max_chars * 20]
+    chunks = html.split("<", _MAX_TAGS)
     if len(chunks) > _MAX_TAGS:
         chunks.pop()  # the unscanned rest
+    lower = html.lower()
+    # One lower() for the document instead of one per tag, when lower-casing keeps every length.
+    names = lower.split("<", _MAX_TAGS)[: len(chunks)] if len(lower) == len(html) else None
     out = [chunks[0]]
     skipping = ""  # inside <script>, <style> or <head>: the closing tag we wait for
     in_comment = False
-    for chunk in chunks[1:]:
+    for index in range(1, len(chunks)):
+        chunk = chunks[index]
         if in_comment or chunk.startswith("!--"):
             end = chunk.find("-->", 0 if in_comment else 3)
             in_comment = end < 0
@@ -131,7 +136,8 @@ def html_to_text(html: str, max_chars: int) -> str:
             if not skipping:
                 out.append("<" + chunk)
             continue
-        head = chunk[: gt if gt < 16 else 16].lower().split(None, 1)  # inline: this loop is hot
+        source = names[index] if names is not None else chunk.lower()
+        head = source[: gt if gt < 16 else 16].split(None, 1)  # inline: this loop is hot
         name = head[0].rstrip("/") if head else ""
         if skipping:
             if name != skipping:
