@@ -92,6 +92,7 @@ class HeaderFacts:
     message_id: str | None
     date: datetime | None
     received_dates: list[datetime]
+    auth_by: str | None = None  # set when Authentication-Results was not written by the receiving side
 
 
 def find_anomalies(facts: HeaderFacts) -> list[Anomaly]:
@@ -105,6 +106,13 @@ def find_anomalies(facts: HeaderFacts) -> list[Anomaly]:
     if not facts.message_id:
         found.append(Anomaly("missing_message_id", "no Message-ID header"))
     found.extend(_date_anomaly(facts))
+    if facts.auth_by is not None:
+        found.append(
+            Anomaly(
+                "auth_results_unverified",
+                f"Authentication-Results by {facts.auth_by[:80]}, not the receiving side",
+            )
+        )
     return found
 
 

@@ -34,6 +34,8 @@ class AuthFindings:
     auth: Auth
     sender_ip: str | None  # Authentication-Results "(sender IP is X)" or smtp.remote-ip
     spf_client_ip: str | None  # Received-SPF client-ip=
+    authserv_id: str | None = None  # who wrote the topmost Authentication-Results (None: Microsoft's form)
+    present: bool = False  # an Authentication-Results header was there
 
 
 def _split_outside_parens(text: str, sep: str) -> list[str]:
@@ -106,8 +108,16 @@ def authentication_findings(ar_values: list[str], spf_values: list[str]) -> Auth
     sender_ip = None
     if ar_values:
         verdicts, sender_ip = parse_authentication_results(ar_values[0])
+    first = _split_outside_parens(ar_values[0][:8192], ";")[0].strip() if ar_values else ""
+    authserv_id = first.split(None, 1)[0].lower() if first and "=" not in first else None
     spf_result, client_ip = parse_received_spf(spf_values[0]) if spf_values else (None, None)
     if "spf" not in verdicts and spf_result and not ar_values:
         verdicts["spf"] = spf_result
     auth = Auth(spf=verdicts.get("spf"), dkim=verdicts.get("dkim"), dmarc=verdicts.get("dmarc"))
-    return AuthFindings(auth=auth, sender_ip=sender_ip, spf_client_ip=client_ip)
+    return AuthFindings(
+        auth=auth,
+        sender_ip=sender_ip,
+        spf_client_ip=client_ip,
+        authserv_id=authserv_id,
+        present=bool(ar_values),
+    )

@@ -39,6 +39,7 @@ class _Origin(NamedTuple):
     auth: Auth
     received_dates: list[datetime]
     unparsed: int
+    auth_by: str | None  # who wrote the Authentication-Results we read, when not the receiving side
 
 
 def _one(found: list[Address]) -> Address | None:
@@ -113,9 +114,13 @@ def _origin(fields: list[RawField], limits: EmailLimits, trust: TrustConfig, def
         relays = trust_mod.trust_provider_hops(relays, boundary)
     provider = trust_mod.recipient_provider(relays, trust)
     origin_ip, origin_rule = trust_mod.origin(relays)
+    foreign_auth = findings.present and not trust_mod.receiver_wrote_auth(
+        findings.authserv_id, relays, trust, boundary
+    )
     return _Origin(
         relays, origin_ip, origin_rule, provider_ip, provider_rule,
         provider[0] if provider else None, findings.auth, chain.received_dates, chain.unparseable,
+        (findings.authserv_id or "(no authserv-id)") if foreign_auth else None,
     )  # fmt: skip
 
 
@@ -136,7 +141,7 @@ def parse_email(
     mime = walk(fields, body, limits, defects)
     body_text, links = _body_text(mime.plain, mime.html, limits, defects)
     headers = _decoded_headers(fields, limits, defects)
-    facts = _facts(first, addresses, origin.received_dates)
+    facts = _facts(first, addresses, origin.received_dates, origin.auth_by)
     return ParsedEmail(
         subject=next((value for name, value in headers if name.lower() == "subject"), None),
         from_=facts.from_, sender=_one(addresses["sender"]), reply_to=facts.reply_to,
@@ -152,7 +157,10 @@ def parse_email(
 
 
 def _facts(
-    first: dict[str, RawField], addresses: dict[str, list[Address]], received_dates: list[datetime]
+    first: dict[str, RawField],
+    addresses: dict[str, list[Address]],
+    received_dates: list[datetime],
+    auth_by: str | None,
 ) -> HeaderFacts:
     date_field = first.get("date")
     message_id = first.get("message-id")
@@ -164,6 +172,7 @@ def _facts(
         message_id=header_text(message_id.unfolded()) or None if message_id else None,
         date=parse_date(header_text(date_field.unfolded())) if date_field else None,
         received_dates=received_dates,
+        auth_by=auth_by,
     )
 
 

@@ -140,3 +140,26 @@ def provider_ip(
         if not relay.trusted and relay.ip:
             return relay.ip, "first untrusted hop", boundary
     return None, "no untrusted hop", boundary
+
+
+def receiver_wrote_auth(
+    authserv_id: str | None, relays: list[Relay], config: TrustConfig, boundary: int | None
+) -> bool:
+    """True when the topmost Authentication-Results comes from the receiving side (RFC 8601 section 5:
+    trust only your own authserv-id): Microsoft's id-less form under Outlook, or an id in the same
+    organisation as a host that stamped the chain down to where the mail came in."""
+    provider = recipient_provider(relays, config)
+    if authserv_id is None:
+        return provider is not None and provider[0] == "outlook"
+    if provider is not None and _host_in(authserv_id, provider[1]):
+        return True
+    first_untrusted = next((i for i, r in enumerate(relays) if not r.trusted), len(relays) - 1)
+    last = max(first_untrusted, boundary if boundary is not None else -1)
+    home = _org(authserv_id)
+    return any(r.by and _org(r.by) == home for r in relays[: last + 1] if r.source == "received")
+
+
+def _org(host: str) -> str:
+    labels = host.lower().rstrip(".").split(".")
+    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and len(labels[-2]) <= 3 else 2
+    return ".".join(labels[-keep:])

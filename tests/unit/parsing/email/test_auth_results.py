@@ -79,3 +79,21 @@ def test_only_the_topmost_header_counts(eml):
 def test_unknown_is_none(eml):
     parsed = parse_email(eml("postfix.eml"))
     assert parsed.auth.to_dict() == {"spf": None, "dkim": None, "dmarc": None}
+
+
+def test_authentication_results_from_someone_else_is_flagged():
+    raw = (
+        b"Received: from out.example.org (out.example.org [81.2.69.160]) by mx.example.net (Postfix) "
+        b"with ESMTP id X1; Mon, 1 Jan 2024 10:00:00 +0000\r\n"
+        b"Authentication-Results: mx.evil.example; spf=pass smtp.mailfrom=bank.example; dkim=pass; "
+        b"dmarc=pass\r\n"
+        b"From: bank@bank.example\r\nSubject: x\r\nMessage-ID: <1@x>\r\n\r\nbody"
+    )
+    parsed = parse_email(raw)
+    assert parsed.auth.spf == "pass"  # reported as read, but flagged: the receiving side did not write it
+    assert [a.code for a in parsed.anomalies] == ["auth_results_unverified"]
+
+
+@pytest.mark.parametrize("name", ["gmail.eml", "exchange_ipv6.eml", "postfix.eml"])
+def test_receiving_sides_own_results_are_not_flagged(eml, name):
+    assert "auth_results_unverified" not in [a.code for a in parse_email(eml(name)).anomalies]
