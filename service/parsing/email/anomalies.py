@@ -130,12 +130,20 @@ def _sender_anomalies(sender: Address, facts: HeaderFacts) -> list[Anomaly]:
             Anomaly("return_path_mismatch", f"Return-Path {rp.domain} differs from From {sender.domain}")
         )
     name = sender.display_name or ""
-    if "@" in name:
-        found.append(Anomaly("display_name_address", f"display name {name[:120]!r} holds an address"))
+    if _other_address_in(name, sender.addr_spec):
+        found.append(Anomaly("display_name_address", f"display name {name[:120]!r} holds another address"))
     found.extend(_brand_anomalies(name, sender.domain))
     if sender.domain in freemail_domains():
         found.append(Anomaly("freemail_sender", f"From uses free webmail {sender.domain}"))
     return found
+
+
+def _other_address_in(name: str, addr_spec: str) -> bool:
+    """True when the display name shows an address other than the real one ('"bob@x" <bob@x>' is fine)."""
+    if "@" not in name:
+        return False
+    shown = [word.strip("<>()[]\"',;:") for word in name.split() if "@" in word]
+    return any(word.lower() != addr_spec.lower() for word in shown)
 
 
 def _brand_anomalies(name: str, domain: str) -> list[Anomaly]:

@@ -61,3 +61,10 @@ def test_data_tables_load_and_are_normalised():
     assert all(domains and all(d == d.lower() and "." in d for d in domains) for domains in brands.values())
     assert "gmail.com" in freemail_domains()
     assert {"outlook", "gmail", "yahoo", "viettel", "vnpt", "fpt"} <= provider_profiles().keys()
+
+
+def test_display_name_repeating_the_real_address_is_not_an_anomaly():
+    raw = (
+        b'From: "Bob@Example.org" <bob@example.org>\r\nMessage-ID: <1@example.org>\r\nSubject: x\r\n\r\nbody'
+    )
+    assert "display_name_address" not in codes(parse_email(raw))
