@@ -53,6 +53,15 @@ def run_triage(*args: str, env: dict[str, str], stdin: str | None = None, timeou
 @contextmanager
 def serving(*args: str, env: dict[str, str], timeout: float = 60) -> Iterator[str]:
     """`triage serve` on a free port until the block ends; yields its base URL. Output goes to VAR_DIR."""
+    with serving_process(*args, env=env, timeout=timeout) as (base_url, _process):
+        yield base_url
+
+
+@contextmanager
+def serving_process(
+    *args: str, env: dict[str, str], timeout: float = 60
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """As `serving`, also yielding the server process (to find its workers)."""
     port = free_port()
     log_path = Path(env["VAR_DIR"]) / f"serve-{port}.log"
     with log_path.open("wb") as log:
@@ -66,7 +75,7 @@ def serving(*args: str, env: dict[str, str], timeout: float = 60) -> Iterator[st
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base_url, process, timeout, log_path)
-        yield base_url
+        yield base_url, process
     finally:
         _stop(process)
 
@@ -95,3 +104,26 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+
+
+def descendants(pid: int) -> list[tuple[int, str]]:
+    """Every process below `pid` (children, grandchildren...), with its command line, read from /proc."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            parents.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            try:
+                command = (Path("/proc") / str(child) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            found.append((child, command))
+            todo.append(child)
+    return found
