@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     max_sms_chars: int = Field(default=5000, gt=0)
     db_pool_size: int = Field(default=10, gt=0)
     access_log: bool = True
+    worker_fork: bool = False
     job_timeout_seconds: int = Field(default=30, ge=1, le=3600)
     reconcile_seconds: float = Field(default=5.0, gt=0, le=3600)
     case_window_days: int = Field(default=30, ge=1, le=3650)

@@ -65,7 +65,7 @@ def run_worker(args: argparse.Namespace) -> int:
     settings = get_settings()
     redis_url, _embedded = resolve_redis_url(settings)
     if args.queue:
-        run_queue_worker(redis_url=redis_url, queue=args.queue)
+        run_queue_worker(redis_url=redis_url, queue=args.queue, fork=settings.worker_fork)
         return 0
     migrate(settings.effective_database_url)
     run_worker_pool(

@@ -10,7 +10,7 @@ import threading
 import time
 
 import redis
-from rq import Queue, Worker
+from rq import Queue, SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 
 from service.db import Database
@@ -22,10 +22,17 @@ log = logging.getLogger(__name__)
 RESTART_DELAY = 1.0
 
 
-def run_queue_worker(*, redis_url: str, queue: str) -> None:
-    """Work one queue until stopped; the scheduler is on because retries with a delay need it."""
+def run_queue_worker(*, redis_url: str, queue: str, fork: bool = False) -> None:
+    """Work one queue until stopped; the scheduler is on because retries with a delay need it.
+
+    By default jobs run in the worker process itself (RQ's SimpleWorker): a fork per job costs ~8 ms and a
+    fresh database connection, where our jobs take a few milliseconds and are pure Python that cannot
+    poison the process. A worker that dies anyway is restarted by its supervisor, and its job is published
+    again by the reconciler. `WORKER_FORK=true` restores RQ's forking worker.
+    """
     connection = redis.Redis.from_url(redis_url)
-    worker = Worker(
+    worker_class = Worker if fork else SimpleWorker
+    worker = worker_class(
         [Queue(queue, connection=connection, serializer=JSONSerializer)],
         connection=connection,
         serializer=JSONSerializer,
