@@ -39,24 +39,33 @@ class AuthFindings:
 
 
 def _split_outside_parens(text: str, sep: str) -> list[str]:
+    """Split at `sep` outside comments and quotes, jumping from one special character to the next."""
+    if "(" not in text and '"' not in text:
+        return text.split(sep)
     items: list[str] = []
     depth = 0
     quoted = False
     start = 0
-    for index, char in enumerate(text):
+    pos = _next_special(text, sep, 0)
+    while pos >= 0:
+        char = text[pos]
         if char == '"' and depth == 0:
             quoted = not quoted
-        elif quoted:
-            continue
-        elif char == "(":
+        elif not quoted and char == "(":
             depth += 1
-        elif char == ")" and depth:
+        elif not quoted and char == ")" and depth:
             depth -= 1
-        elif char == sep and depth == 0:
-            items.append(text[start:index])
-            start = index + 1
+        elif char == sep and depth == 0 and not quoted:
+            items.append(text[start:pos])
+            start = pos + 1
+        pos = _next_special(text, sep, pos + 1)
     items.append(text[start:])
     return items
+
+
+def _next_special(text: str, sep: str, start: int) -> int:
+    found = [i for i in (text.find(c, start) for c in (sep, "(", ")", '"')) if i >= 0]
+    return min(found) if found else -1
 
 
 def parse_authentication_results(value: str) -> tuple[dict[str, str], str | None]:
