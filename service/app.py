@@ -14,6 +14,7 @@ from service.analysis.pipeline import Analyzer
 from service.auth.cache import KeyCache
 from service.cases.router import router as cases_router
 from service.config import Settings
+from service.dashboard.mount import mount_dashboard
 from service.db import Database
 from service.errors import install_problem_handlers
 from service.health.router import router as health_router
@@ -68,6 +69,7 @@ def create_app(settings: Settings, *, db: Database, analyzer: Analyzer, redis_ur
     app.include_router(reports_router)
     app.include_router(rules_router)
     app.include_router(cases_router)
+    mount_dashboard(app, settings)
     if settings.enable_bench_echo:
         _add_bench_echo(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
