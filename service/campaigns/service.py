@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select, text, tuple_, update
+from sqlalchemy import Select, func, or_, select, text, tuple_, union, update
 from sqlalchemy.orm import Session
 
 from service.analysis.indicators import TEMPLATE
@@ -16,6 +16,7 @@ from service.cases.models import Case
 from service.ingest.models import Report
 
 TEMPLATE_MATCHES = 2  # sketch hashes two reports must share to count as one template
+MAX_LOOSE = 1000  # related reports not yet in a campaign, taken in per run
 CORRELATION_LOCK = 0x7472_6961  # "tria": one correlation at a time across every worker process
 
 
@@ -28,44 +29,56 @@ def lock_correlation(db_session: Session) -> None:
         db_session.execute(update(Campaign).where(Campaign.id == "").values(case_id=None))
 
 
-def related_report_ids(db_session: Session, report: Report, *, since: datetime) -> list[str]:
-    """Other reports since `since` sharing an exact indicator, or enough of the template sketch."""
+@dataclass(frozen=True)
+class Related:
+    """What a report links to: campaigns that exist, and related reports in none yet (a bounded few)."""
+
+    campaign_ids: tuple[str, ...]
+    loose_ids: tuple[str, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.campaign_ids or self.loose_ids)
+
+
+def find_related(db_session: Session, report: Report, *, since: datetime) -> Related:
+    """Reports since `since` sharing an exact indicator, or enough of the template sketch, by campaign.
+
+    A big campaign costs one indexed look-up per indicator, not one row per member: members already in a
+    campaign are seen through their campaign id.
+    """
     mine = select(ReportIndicator.kind, ReportIndicator.value_hash).where(
         ReportIndicator.report_id == report.id
     )
-    candidates = _others(report.id, since).where(
-        tuple_(ReportIndicator.kind, ReportIndicator.value_hash).in_(
-            mine.where(ReportIndicator.kind != TEMPLATE)
-        )
-    )
+    pair = tuple_(ReportIndicator.kind, ReportIndicator.value_hash)
+    exact = _others(report.id, since).where(pair.in_(mine.where(ReportIndicator.kind != TEMPLATE)))
     template = (
         _others(report.id, since)
-        .where(
-            tuple_(ReportIndicator.kind, ReportIndicator.value_hash).in_(
-                mine.where(ReportIndicator.kind == TEMPLATE)
-            )
-        )
+        .where(pair.in_(mine.where(ReportIndicator.kind == TEMPLATE)))
         .group_by(ReportIndicator.report_id)
         .having(func.count() >= TEMPLATE_MATCHES)
     )
-    return sorted(set(db_session.scalars(candidates).all()) | set(db_session.scalars(template).all()))
+    related = union(exact, template).subquery()
+    in_related = Report.id.in_(select(related.c.report_id))
+    campaign_ids = db_session.scalars(
+        select(Report.campaign_id).where(in_related, Report.campaign_id.is_not(None)).distinct()
+    ).all()
+    loose_ids = db_session.scalars(
+        select(Report.id).where(in_related, Report.campaign_id.is_(None)).limit(MAX_LOOSE)
+    ).all()
+    return Related(tuple(c for c in campaign_ids if c), tuple(loose_ids))
 
 
 def _others(report_id: str, since: datetime) -> Select[Any]:
-    return (
-        select(ReportIndicator.report_id)
-        .where(ReportIndicator.report_id != report_id, ReportIndicator.seen_at >= since)
-        .distinct()
+    return select(ReportIndicator.report_id).where(
+        ReportIndicator.report_id != report_id, ReportIndicator.seen_at >= since
     )
 
 
-def join_campaign(db_session: Session, report: Report, related: Sequence[str], *, now: datetime) -> Campaign:
+def join_campaign(db_session: Session, report: Report, related: Related, *, now: datetime) -> Campaign:
     """Put the report and its related reports in one campaign, merging campaigns that now meet."""
-    member_ids = [report.id, *related]
+    wanted = {*related.campaign_ids, *([report.campaign_id] if report.campaign_id else [])}
     existing = db_session.scalars(
-        select(Campaign)
-        .where(Campaign.id.in_(select(Report.campaign_id).where(Report.id.in_(member_ids))))
-        .order_by(Campaign.created_at, Campaign.id)
+        select(Campaign).where(Campaign.id.in_(wanted)).order_by(Campaign.created_at, Campaign.id)
     ).all()
     if existing:
         campaign, absorbed = existing[0], [c.id for c in existing[1:]]
@@ -73,17 +86,15 @@ def join_campaign(db_session: Session, report: Report, related: Sequence[str], *
         campaign, absorbed = Campaign(id=str(uuid.uuid4()), created_at=now), []
         db_session.add(campaign)
         db_session.flush()
+    joining = [report.id, *related.loose_ids]
+    moved_cases = select(Report.case_id).where(or_(Report.id.in_(joining), Report.campaign_id.in_(absorbed)))
+    db_session.execute(update(Case).where(Case.id.in_(moved_cases)).values(campaign_id=campaign.id))
     if absorbed:
         db_session.execute(
             update(Report).where(Report.campaign_id.in_(absorbed)).values(campaign_id=campaign.id)
         )
         db_session.execute(update(Case).where(Case.campaign_id.in_(absorbed)).values(campaign_id=campaign.id))
-    db_session.execute(update(Report).where(Report.id.in_(member_ids)).values(campaign_id=campaign.id))
-    db_session.execute(
-        update(Case)
-        .where(Case.id.in_(select(Report.case_id).where(Report.campaign_id == campaign.id)))
-        .values(campaign_id=campaign.id)
-    )
+    db_session.execute(update(Report).where(Report.id.in_(joining)).values(campaign_id=campaign.id))
     db_session.flush()
     return campaign
 

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.campaigns.models import Campaign
-from service.campaigns.service import join_campaign, lock_correlation, related_report_ids, reports_since
+from service.campaigns.service import find_related, join_campaign, lock_correlation, reports_since
 from service.cases.ladder import LadderStep
 from service.cases.models import Case
 from service.cases.sla import SlaPolicy
@@ -44,7 +44,7 @@ def triage_report(
     report = db_session.get(Report, report_id)
     if report is None:
         return None
-    related = related_report_ids(db_session, report, since=now - timedelta(days=policy.window_days))
+    related = find_related(db_session, report, since=now - timedelta(days=policy.window_days))
     campaign = join_campaign(db_session, report, related, now=now) if related else None
     case = _primary_case(db_session, report, campaign, now=now)
     if campaign is not None:
@@ -53,7 +53,7 @@ def triage_report(
         refresh_counts(db_session, case)
         if case.enriched_at is None:
             case.enriched_at = now
-            record(db_session, case, actor=WORKER, kind="enriched", at=now, related_reports=len(related))
+            record(db_session, case, actor=WORKER, kind="enriched", at=now, linked=bool(related))
     report.enriched_at = report.enriched_at or now
     db_session.flush()
     return report
