@@ -4,7 +4,8 @@ Usage:
     python bench/email_accuracy.py FOLDER --sa-relays SA.tsv [--sa-orig SA_ORIG.tsv]
         [--truth TRUTH.tsv] [--cases CASES.jsonl] [--trusted-networks CIDR...] [-v]
 
-SA.tsv / SA_ORIG.tsv come from `sa_relays.sh --all --long --stats FILES` (SA_ORIG with --orig-hdrs);
+SA.tsv / SA_ORIG.tsv come from `sa_relays.sh --all --long --stats FILES` (SA_ORIG with --orig-hdrs;
+either may be given as --sa-relays: our chain is compared with and without the webmail hops);
 TRUTH.tsv has columns path, ar_sender_ip, ..., ar_spf, ar_dkim, ar_dmarc; CASES.jsonl holds single
 Received lines with their expected fields (null for a line that names no relay).
 
@@ -13,7 +14,8 @@ Figures printed:
   relays/fields  every hop, trusted or not, field by field (ip rdns helo by ident envfrom id auth)
   relays/public  the public IPs of our untrusted Received relays == those of SA's untrusted chain
   unparseable    how many Received lines could not be read == SA's count
-  origin   our origin_ip == SA's deepest untrusted hop with --orig-hdrs
+  origin   our origin_ip == SA's deepest untrusted hop with --orig-hdrs (from --sa-relays when no
+           --sa-orig is given)
   origin/public  the same, SA's side reduced to its deepest untrusted *public* hop
   auth     (spf, dkim, dmarc) == truth;  provider_ip == truth's ar_sender_ip where it has one
   cases    Received lines parsed as labelled
@@ -57,7 +59,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from service.parsing.email import EmailParseError, TrustConfig, parse_email
+from service.parsing.email import EmailParseError, ParsedEmail, Relay, TrustConfig, parse_email
+from service.parsing.email.chain import ORIGINATING_HEADERS
 from service.parsing.email.received import parse_received
 from service.parsing.email.received_post import RelayFields
 
@@ -136,47 +139,69 @@ def _none(value: str | None) -> str | None:
     return value or None
 
 
+def _views(parsed: ParsedEmail) -> list[list[Relay]]:
+    """Our chain as SA prints it without --orig-hdrs (Received only) and with (plus SA's webmail hops),
+    so that either kind of SA output can be given."""
+    received = [r for r in parsed.relays if r.source == "received"]
+    with_orig = received + [r for r in parsed.relays if r.source in ORIGINATING_HEADERS]
+    return [received, with_orig] if len(with_orig) > len(received) else [received]
+
+
+def score_chain(name: str, parsed: ParsedEmail, sa: list[tuple[str, ...]], tally: Tally) -> None:
+    """The relay metrics against one SA output."""
+    sa_rows = [row for row in sa if row[0] in "TU"]
+    sa_untrusted = [row[1] for row in sa_rows if row[0] == "U"]
+    width = min([len(FIELDS)] + [len(row) - 1 for row in sa_rows])
+    theirs_rows = [row[1 : 1 + width] for row in sa_rows]
+    views = _views(parsed)
+    rows = [[tuple(getattr(r, f) or "" for f in FIELDS)[:width] for r in view] for view in views]
+    tally.add("relays/fields", theirs_rows in rows, f"{name}: ours {rows[0]} sa {theirs_rows}")
+    untrusted = [[r.ip or "" for r in view if not r.trusted] for view in views]
+    tally.add("relays", sa_untrusted in untrusted, f"{name}: ours {untrusted[0]} sa {sa_untrusted}")
+    public = [[ip for ip in ips if _public(ip)] for ips in untrusted]
+    sa_public = [ip for ip in sa_untrusted if _public(ip)]
+    tally.add("relays/public", sa_public in public, f"{name}: ours {public[0]} sa {sa_public}")
+    sa_unparsed = next((int(row[1]) for row in sa if row[0] == "#"), 0)
+    tally.add("unparseable", parsed.unparsed_received == sa_unparsed,
+              f"{name}: ours {parsed.unparsed_received} sa {sa_unparsed}")  # fmt: skip
+
+
+def score_origin(name: str, parsed: ParsedEmail, sa: list[tuple[str, ...]], tally: Tally) -> None:
+    """origin_ip against SA's deepest untrusted hop, as is and reduced to public hops."""
+    sa_u = [row[1] for row in sa if row[0] == "U"]
+    deepest = sa_u[-1] if sa_u else None
+    deepest_pub = next((ip for ip in reversed(sa_u) if _public(ip)), None)
+    tally.add("origin", parsed.origin_ip == deepest, f"{name}: ours {parsed.origin_ip} sa {deepest}")
+    tally.add(
+        "origin/public", parsed.origin_ip == deepest_pub, f"{name}: ours {parsed.origin_ip} sa {deepest_pub}"
+    )
+
+
+def score_truth(name: str, parsed: ParsedEmail, row: dict[str, str], tally: Tally) -> None:
+    """auth and provider_ip against the truth file."""
+    truth = (_none(row["ar_spf"]), _none(row["ar_dkim"]), _none(row["ar_dmarc"]))
+    ours_auth = (parsed.auth.spf, parsed.auth.dkim, parsed.auth.dmarc)
+    tally.add("auth", ours_auth == truth, f"{name}: ours {ours_auth} truth {truth}")
+    if _public(row["ar_sender_ip"]):  # anonymisation damaged a few ("172.81.117.")
+        tally.add("provider_ip", parsed.provider_ip == row["ar_sender_ip"],
+                  f"{name}: ours {parsed.provider_ip} truth {row['ar_sender_ip']}")  # fmt: skip
+
+
 def score_email(name: str, raw: bytes, args: argparse.Namespace, data: dict, tally: Tally) -> None:
+    """Every metric for one email."""
     try:
         parsed = parse_email(raw, trust=TrustConfig(trusted_networks=tuple(args.trusted_networks)))
     except EmailParseError as error:
         tally.add("parse", False, f"{name}: {error}")
         return
     tally.add("parse", True, name)
-    received = [r for r in parsed.relays if r.source == "received"]
     if name in data["sa"]:
-        sa_rows = [row for row in data["sa"][name] if row[0] in "TU"]
-        sa_untrusted = [row[1] for row in sa_rows if row[0] == "U"]
-        width = min([len(FIELDS)] + [len(row) - 1 for row in sa_rows])
-        ours_rows = [tuple(getattr(r, f) or "" for f in FIELDS)[:width] for r in received]
-        theirs_rows = [row[1 : 1 + width] for row in sa_rows]
-        tally.add("relays/fields", ours_rows == theirs_rows, f"{name}: ours {ours_rows} sa {theirs_rows}")
-        ours = [r.ip or "" for r in received if not r.trusted]
-        tally.add("relays", ours == sa_untrusted, f"{name}: ours {ours} sa {sa_untrusted}")
-        sa_unparsed = next((int(row[1]) for row in data["sa"][name] if row[0] == "#"), 0)
-        tally.add("unparseable", parsed.unparsed_received == sa_unparsed,
-                  f"{name}: ours {parsed.unparsed_received} sa {sa_unparsed}")  # fmt: skip
-        ours_pub = [r.ip for r in received if r.ip and _public(r.ip) and not r.trusted]
-        sa_pub = [ip for ip in sa_untrusted if _public(ip)]
-        tally.add("relays/public", ours_pub == sa_pub, f"{name}: ours {ours_pub} sa {sa_pub}")
-    if name in data["orig"]:
-        sa_u = [row[1] for row in data["orig"][name] if row[0] == "U"]
-        deepest = sa_u[-1] if sa_u else None
-        deepest_pub = next((ip for ip in reversed(sa_u) if _public(ip)), None)
-        tally.add("origin", parsed.origin_ip == deepest, f"{name}: ours {parsed.origin_ip} sa {deepest}")
-        tally.add(
-            "origin/public",
-            parsed.origin_ip == deepest_pub,
-            f"{name}: ours {parsed.origin_ip} sa {deepest_pub}",
-        )
-    row = data["truth"].get(name)
-    if row is not None:
-        truth = (_none(row["ar_spf"]), _none(row["ar_dkim"]), _none(row["ar_dmarc"]))
-        ours_auth = (parsed.auth.spf, parsed.auth.dkim, parsed.auth.dmarc)
-        tally.add("auth", ours_auth == truth, f"{name}: ours {ours_auth} truth {truth}")
-        if _public(row["ar_sender_ip"]):  # anonymisation damaged a few ("172.81.117.")
-            tally.add("provider_ip", parsed.provider_ip == row["ar_sender_ip"],
-                      f"{name}: ours {parsed.provider_ip} truth {row['ar_sender_ip']}")  # fmt: skip
+        score_chain(name, parsed, data["sa"][name], tally)
+    origin_source = data["orig"] if data["orig"] else data["sa"]  # without --sa-orig: --sa-relays
+    if name in origin_source:
+        score_origin(name, parsed, origin_source[name], tally)
+    if name in data["truth"]:
+        score_truth(name, parsed, data["truth"][name], tally)
 
 
 def main() -> None:
