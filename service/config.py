@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     worker_fork: bool = False
     job_timeout_seconds: int = Field(default=30, ge=1, le=3600)
     reconcile_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # A critical case is POSTed here (signed with WEBHOOK_SECRET when set); unset means no notices.
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
     case_window_days: int = Field(default=30, ge=1, le=3650)
     # "REPORTS/HOURSh:LEVEL" steps: that many linked reports within that many hours open or lift a case.
     escalation_ladder: str = "5/24h:high,25/24h:critical"

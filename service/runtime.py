@@ -58,6 +58,7 @@ def build_triage_policy(settings: Settings) -> TriagePolicy:
     scoring = yaml.safe_load((settings.rules_dir / "scoring.yaml").read_text(encoding="utf-8")) or {}
     return TriagePolicy(
         window_days=settings.case_window_days,
+        notify_critical=bool(settings.webhook_url),
         ladder=parse_ladder(settings.escalation_ladder),
         lanes=dict(scoring.get("lanes") or {}),
         sla=build_sla_policy(settings),

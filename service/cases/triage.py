@@ -24,6 +24,7 @@ from service.cases.models import Case
 from service.cases.sla import SlaPolicy
 from service.cases.workflow import fold_into, move, raise_level, record, refresh_counts
 from service.ingest.models import Report
+from service.notify.service import queue_notice_if_critical
 
 WORKER = "worker"
 
@@ -31,6 +32,7 @@ WORKER = "worker"
 @dataclass(frozen=True)
 class TriagePolicy:
     window_days: int = 30
+    notify_critical: bool = False
     ladder: tuple[LadderStep, ...] = (LadderStep(5, 24, "high"), LadderStep(25, 24, "critical"))
     lanes: Mapping[str, str] = field(default_factory=lambda: {"critical": "urgent", "high": "review"})
     sla: SlaPolicy = field(default_factory=SlaPolicy)
@@ -55,6 +57,8 @@ def triage_report(
             case.enriched_at = now
             record(db_session, case, actor=WORKER, kind="enriched", at=now, linked=bool(related))
     report.enriched_at = report.enriched_at or now
+    if case is not None and policy.notify_critical:
+        queue_notice_if_critical(db_session, case, now=now)
     db_session.flush()
     return report
 
