@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: str | None = None
     public_url: str = "http://127.0.0.1:8000"
+    retention_days: int = Field(default=90, ge=1, le=36500)
     case_window_days: int = Field(default=30, ge=1, le=3650)
     # "REPORTS/HOURSh:LEVEL" steps: that many linked reports within that many hours open or lift a case.
     escalation_ladder: str = "5/24h:high,25/24h:critical"

@@ -12,7 +12,9 @@ import uvicorn
 
 from service.app import create_app
 from service.config import get_settings
+from service.jobs.maintenance import Maintenance
 from service.jobs.worker import Supervisor, run_queue_worker, run_worker_pool
+from service.ruleset.reloader import RulesReloader
 from service.runtime import build_analyzer, build_database, migrate, resolve_redis_url
 
 log = logging.getLogger("triage")
@@ -68,10 +70,19 @@ def run_worker(args: argparse.Namespace) -> int:
         run_queue_worker(redis_url=redis_url, queue=args.queue, fork=settings.worker_fork)
         return 0
     migrate(settings.effective_database_url)
+    db = build_database(settings)
+    analyzer = build_analyzer(settings)
+    upkeep = Maintenance(
+        db,
+        analyzer,
+        RulesReloader(analyzer.rules, settings.rules_dir),
+        retention_days=settings.retention_days,
+    )
     run_worker_pool(
-        db=build_database(settings),
+        db=db,
         redis_url=redis_url,
         job_timeout=settings.job_timeout_seconds,
         reconcile_every=settings.reconcile_seconds,
+        maintenance=upkeep,
     )
     return 0

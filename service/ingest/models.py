@@ -38,3 +38,7 @@ class Report(Base):
     # A keyed hash of the victim's number: campaigns count victims without keeping who they are.
     victim_hash: Mapped[str | None] = mapped_column(String(32), default=None)
     enriched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Earlier scores of this report under earlier rulesets, oldest first: [{version, score, level, at}].
+    rescores: Mapped[list[dict[str, Any]] | None] = mapped_column(PortableJSON, default=None)
+    # Set when retention removed the message text and numbers; the keyed-hash indicators remain.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

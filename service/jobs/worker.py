@@ -15,6 +15,7 @@ from rq.serializers import JSONSerializer
 
 from service.db import Database
 from service.jobs.children import die_with_parent
+from service.jobs.maintenance import Maintenance
 from service.jobs.publisher import OutboxPublisher
 from service.jobs.queue import QUEUES
 
@@ -83,14 +84,20 @@ def worker_commands(queues: tuple[str, ...] = QUEUES) -> dict[str, list[str]]:
     }
 
 
-def run_worker_pool(*, db: Database, redis_url: str, job_timeout: int, reconcile_every: float) -> None:
-    """`triage worker`: the outbox relay in a thread, and a supervised worker per queue."""
+def run_worker_pool(
+    *, db: Database, redis_url: str, job_timeout: int, reconcile_every: float, maintenance: Maintenance | None
+) -> None:
+    """`triage worker`: the outbox relay and the upkeep in threads, and a supervised worker per queue."""
     publisher = OutboxPublisher(db, redis_url, job_timeout=job_timeout, reconcile_every=reconcile_every)
     supervisor = Supervisor(worker_commands())
     relay = threading.Thread(
         target=publisher.run_relay, args=(supervisor.stopping,), daemon=True, name="outbox-relay"
     )
     relay.start()
+    if maintenance is not None:
+        threading.Thread(
+            target=maintenance.run, args=(supervisor.stopping,), daemon=True, name="upkeep"
+        ).start()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, supervisor.stop)
     supervisor.run()

@@ -61,10 +61,14 @@ class RulesReloader:
         # A signal handler must return quickly; the reload runs its rule tests, so it gets its own thread.
         threading.Thread(target=self.reload, args=(trigger,), daemon=True, name="rules-reload").start()
 
+    def check_for_changes(self) -> None:
+        """Reload if any file under the folder changed since the last load."""
+        try:
+            if folder_signature(self.rules_dir) != self._signature:
+                self.reload("file change")
+        except OSError:
+            log.warning("cannot read %s; keeping the active rules", self.rules_dir, exc_info=True)
+
     def _watch(self) -> None:
         while not self._stop.wait(self.poll_seconds):
-            try:
-                if folder_signature(self.rules_dir) != self._signature:
-                    self.reload("file change")
-            except OSError:
-                log.warning("cannot read %s; keeping the active rules", self.rules_dir, exc_info=True)
+            self.check_for_changes()
