@@ -8,11 +8,16 @@ Steps, in order (each named in `steps_applied` when it changed something):
   more; split by spaces ("k h u n g  b o") four or more, a wider gap staying a word break;
 - whitespace: runs to one space, ends trimmed;
 - leetspeak: 0 1 3 4 @ $ between letters ("ch3t", "h@ck"), 0/3/4 before two letters ("4nh"), a final
-  0 or $ after two letters ("ch0"); never in numbers, amounts ("4tr", "100k"), names ("vtv3", "in4"),
-  mentions ("@admin") or e-mail addresses;
+  0 or $ after two letters ("ch0"); never in numbers, amounts ("4tr", "100k"), times and units ("3pm",
+  "4g", "3kg"), names ("vtv3", "in4", "mp3"), mentions ("@admin") or e-mail addresses;
 - teencode: whole words from rules/lists/teencode.tsv, also stretched ("kooo"), not after a number
-  ("100 k");
-- squeeze: a repeated letter to one ("giếttt", "kill" → "kil"), but "u" to two ("cứuuu" → "cuu").
+  ("100 k"), not in domains, URLs and addresses ("abc.cc"), not in English contractions ("I'm");
+- squeeze: a run of three or more of one letter ("giếtttt", "đmmmm") to one, or to two when that spells
+  a word with a double ("killll" → "kill", "cứuuuu" → "cuu"); doubles are spelling and stay ("see",
+  "app", "shoot"). See text/squeeze.py for why.
+
+Cost: plain and Vietnamese text folds in C (decomposition, ASCII encoding) with identity spans, and a
+stage whose trigger is absent costs one str scan or one RE2 search.
 
 Word boundaries belong on the view, which is ASCII for Vietnamese and Latin text. Rule phrases must go
 through the same function (`normalize_phrase`) so both sides fold alike. Input longer than MAX_CHARS
@@ -21,15 +26,18 @@ is cut there and flagged `truncated`; normalisation never raises on any str.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 from service.parsing.text import stages
 from service.parsing.text.charfold import CharFolder, step_names
-from service.parsing.text.spans import MappedText, fold_chars
-from service.parsing.text.teencode import TeencodeTableError, load_teencode
+from service.parsing.text.fastre import ascii_bytes
+from service.parsing.text.spans import Edit, MappedText, fold_chars
+from service.parsing.text.squeeze import RUNS, STEP_SQUEEZE, squeeze_edits
+from service.parsing.text.teencode import STEP_TEENCODE, TeencodeStage, TeencodeTableError, load_teencode
+from service.parsing.text.triggers import StageTriggers
 
 __all__ = [
     "DEFAULT_LISTS_DIR",
@@ -44,6 +52,15 @@ __all__ = [
 MAX_CHARS: Final = 100_000  # SpamAssassin reads 50 KB of text per part
 DEFAULT_LISTS_DIR: Final = Path(__file__).resolve().parents[2] / "rules" / "lists"
 TEENCODE_FILE: Final = "teencode.tsv"
+# Stages that run only when their candidate pattern occurs (teencode expansions make no candidates).
+_TRIGGERS: Final = StageTriggers(
+    {
+        stages.STEP_SEPARATORS: stages.SPLIT_CHAIN.pattern,
+        stages.STEP_LEETSPEAK: stages.LEET_CANDIDATE.pattern,
+        STEP_SQUEEZE: RUNS.pattern,
+    }
+)
+_TRIGGERED: Final = frozenset((stages.STEP_SEPARATORS, stages.STEP_LEETSPEAK, STEP_SQUEEZE))
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +96,19 @@ class NormalizedText:
 class Normalizer:
     """Holds the character cache and the teencode table; build once and share."""
 
-    __slots__ = ("_folder", "_teencode")
+    __slots__ = ("_folder", "_stages", "_teencode")
 
     def __init__(self, teencode: Mapping[str, str]) -> None:
         self._folder = CharFolder()
-        # Keyed by ASCII bytes for the teencode stage; keys are plain letters (checked when loaded).
-        self._teencode = {key.encode("ascii"): value for key, value in teencode.items() if key.isascii()}
+        self._teencode = TeencodeStage(teencode)
+        # Each stage gets the current view and the same as ASCII bytes (one byte per character).
+        self._stages: tuple[tuple[str, Callable[[str, bytes], list[Edit]]], ...] = (
+            (stages.STEP_SEPARATORS, stages.separator_edits),
+            (stages.STEP_WHITESPACE, _whitespace_edits),
+            (stages.STEP_LEETSPEAK, stages.leet_edits),
+            (STEP_TEENCODE, self._teencode.edits),
+            (STEP_SQUEEZE, squeeze_edits),
+        )
 
     @classmethod
     def load(cls, lists_dir: Path = DEFAULT_LISTS_DIR) -> Normalizer:
@@ -97,22 +121,24 @@ class Normalizer:
         original = text[:MAX_CHARS] if truncated else text
         mapped, flags = fold_chars(original, self._folder)
         steps = step_names(flags)
-        for name, make_edits in (
-            (stages.STEP_SEPARATORS, stages.separator_edits),
-            (stages.STEP_WHITESPACE, stages.whitespace_edits),
-            (stages.STEP_LEETSPEAK, stages.leet_edits),
-            (stages.STEP_TEENCODE, self._teencode_edits),
-            (stages.STEP_SQUEEZE, stages.squeeze_edits),
-        ):
-            edits = make_edits(mapped.text)
+        data = ascii_bytes(mapped.text)
+        needed = _TRIGGERS.present(data)
+        for name, make_edits in self._stages:
+            if name in _TRIGGERED and name not in needed:
+                continue
+            edits = make_edits(mapped.text, data)
             if edits:
                 mapped = mapped.rewrite(edits)
+                data = ascii_bytes(mapped.text)
+                if name != STEP_TEENCODE:  # joined letters or undone leetspeak can make new candidates
+                    needed = _TRIGGERS.present(data)
                 if name not in steps:
                     steps.append(name)
         return _result(text, mapped, tuple(steps), truncated)
 
-    def _teencode_edits(self, text: str) -> list[tuple[int, int, str]]:
-        return stages.teencode_edits(text, self._teencode)
+
+def _whitespace_edits(text: str, _data: bytes) -> list[Edit]:
+    return stages.whitespace_edits(text)
 
 
 def _result(text: str, mapped: MappedText, steps: tuple[str, ...], truncated: bool) -> NormalizedText:

@@ -73,7 +73,8 @@ def fold_char(ch: str) -> tuple[str, int]:
     text = unicodedata.normalize("NFKC", ch)
     if text != ch:
         flags |= _BIT[STEP_NFKC]
-    folded = text.casefold()
+    # Cherokee small letters casefold to capitals; lower() after casefold makes the view lowercase.
+    folded = text.casefold().lower()
     if folded != text:
         flags |= _BIT[STEP_CASEFOLD]
     bare = _strip_marks(folded)
@@ -102,9 +103,20 @@ def is_combining(ch: str) -> bool:
     return unicodedata.category(ch) in _COMBINING_CATEGORIES
 
 
+def step_bit(name: str) -> int:
+    """The bit of one step in a step mask."""
+    return _BIT[name]
+
+
 def step_names(flags: int) -> list[str]:
     """The names of the steps whose bits are set in a mask."""
-    return [name for name in CHAR_STEPS if flags & _BIT[name]]
+    names = _NAMES_BY_MASK.get(flags)
+    if names is None:
+        names = _NAMES_BY_MASK[flags] = tuple(name for name in CHAR_STEPS if flags & _BIT[name])
+    return list(names)
+
+
+_NAMES_BY_MASK: dict[int, tuple[str, ...]] = {}  # at most 2**6 masks
 
 
 class CharFolder:

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Final
 
-from service.parsing.text.charfold import CharFolder
+from service.parsing.text.charfold import (
+    STEP_CASEFOLD,
+    STEP_DIACRITICS,
+    STEP_WHITESPACE,
+    CharFolder,
+    step_bit,
+)
 
 Edit = tuple[int, int, str]
 """Replace [start, end) of the current text with a string; each new character maps to the whole span."""
@@ -65,6 +73,10 @@ class MappedText:
 
 def fold_chars(original: str, folder: CharFolder) -> tuple[MappedText, int]:
     """Fold each character of the original; returns the mapped text and the union of step masks."""
+    fast = _fold_whole(original) or _fold_with_placeholders(original, folder)
+    if fast is not None:
+        size = len(original)
+        return MappedText(fast[0], range(size), range(1, size + 1)), fast[1]
     chars = set(original)
     all_flags = 0
     for ch in chars - folder.known:
@@ -97,3 +109,79 @@ def _fold_each(original: str, folder: CharFolder) -> MappedText:
                 ends[position] = index + 1
                 position -= 1
     return MappedText("".join(pieces), starts, ends)
+
+
+# ASCII whitespace other than the space (str.isspace() counts the separators \x1c-\x1f too).
+_ASCII_SPACES: Final = bytes.maketrans(b"\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f", b" " * 9)
+# The only code points whose decomposition gives one ASCII character but whose fold is not "that
+# letter, lowercase, from its diacritics" (checked over all of Unicode): they take the per-character path.
+_ODD_SINGLES: Final = ("\u037e", "\u1fef", "\u212a", "\u212b")
+# Control characters that folding leaves alone, to stand in for other characters (see below).
+_PLACEHOLDERS: Final = tuple(chr(c) for c in [*range(0x00, 0x09), *range(0x0E, 0x1C), 0x7F])
+
+
+def _folds_whole(ch: str) -> bool:
+    text = ch.replace("đ", "d").replace("Đ", "D")
+    return ch not in _ODD_SINGLES and len(unicodedata.normalize("NFD", text).encode("ascii", "ignore")) == 1
+
+
+# Characters that _fold_whole folds: ASCII and the Latin letters with diacritics (Vietnamese's among them).
+_WHOLE_SAFE: Final = frozenset(chr(c) for c in range(0x80)) | frozenset(
+    ch for ch in map(chr, [*range(0x80, 0x250), *range(0x1E00, 0x1F00)]) if _folds_whole(ch)
+)
+_CASEFOLD: Final = step_bit(STEP_CASEFOLD)
+_DIACRITICS: Final = step_bit(STEP_DIACRITICS)
+_WHITESPACE: Final = step_bit(STEP_WHITESPACE)
+
+
+def _fold_with_placeholders(original: str, folder: CharFolder) -> tuple[str, int] | None:
+    """Fold in C when the only other characters (emoji, look-alikes, odd spaces) fold one to one.
+
+    Each such character stands in for a control character absent from the text while the rest folds
+    whole; then the placeholder becomes its fold. Characters that vanish or expand give None.
+    """
+    odd = set(original) - _WHOLE_SAFE
+    folds = [folder.fold(ch) for ch in odd]
+    if any(len(folded) != 1 for folded, _, _ in folds):
+        return None
+    placeholders = [ph for ph in _PLACEHOLDERS if ph not in original][: len(odd)]
+    if len(placeholders) < len(odd):
+        return None
+    text = original
+    for ch, placeholder in zip(odd, placeholders, strict=False):
+        text = text.replace(ch, placeholder)
+    whole = _fold_whole(text)
+    if whole is None:  # cannot happen: every character left is safe
+        return None
+    folded, flags = whole
+    for (fold, char_flags, _), placeholder in zip(folds, placeholders, strict=True):
+        folded = folded.replace(placeholder, fold)
+        flags |= char_flags
+    return folded, flags
+
+
+def _fold_whole(original: str) -> tuple[str, int] | None:
+    """Fold a whole text in C when every character folds to exactly one ASCII character, else None.
+
+    Plain and Vietnamese text (the common case): canonical decomposition leaves each letter's ASCII
+    base followed by marks, and encoding to ASCII drops the marks. No code point decomposes to two
+    ASCII characters, so an unchanged length proves that each character gave exactly one, in order,
+    and the spans stay the identity. Anything else (emoji, zero-width, look-alikes, decomposed input)
+    changes the length and takes the per-character path.
+    """
+    if original.isascii():
+        bases = original.encode("ascii")
+        flags = 0
+    else:
+        if any(ch in original for ch in _ODD_SINGLES):
+            return None
+        text = original.replace("đ", "d").replace("Đ", "D")
+        bases = unicodedata.normalize("NFD", text).encode("ascii", "ignore")
+        if len(bases) != len(original):
+            return None
+        flags = _DIACRITICS
+    # bytes methods: lower() and translate() on bytes are several times cheaper than on str.
+    lowered = bases.lower()
+    folded = lowered.translate(_ASCII_SPACES)
+    flags |= (_CASEFOLD if lowered != bases else 0) | (_WHITESPACE if folded != lowered else 0)
+    return folded.decode("ascii"), flags
