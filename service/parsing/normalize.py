@@ -14,7 +14,8 @@ Steps, in order (each named in `steps_applied` when it changed something):
   ("100 k"), not in domains, URLs and addresses ("abc.cc"), not in English contractions ("I'm");
 - squeeze: a run of three or more of one letter ("giếtttt", "đmmmm") to one, or to two when that spells
   a word with a double ("killll" → "kill", "cứuuuu" → "cuu"); doubles are spelling and stay ("see",
-  "app", "shoot"). See text/squeeze.py for why.
+  "app", "shoot"), except a letter typed twice in a word with diacritics ("thôii", "chếtt"). See
+  text/squeeze.py for why.
 
 Cost: plain and Vietnamese text folds in C (decomposition, ASCII encoding) with identity spans, and a
 stage whose trigger is absent costs one str scan or one RE2 search.
@@ -35,7 +36,7 @@ from service.parsing.text import stages
 from service.parsing.text.charfold import CharFolder, step_names
 from service.parsing.text.fastre import ascii_bytes
 from service.parsing.text.spans import Edit, MappedText, fold_chars
-from service.parsing.text.squeeze import RUNS, STEP_SQUEEZE, squeeze_edits
+from service.parsing.text.squeeze import RUNS, STEP_SQUEEZE, marked_double_edits, squeeze_edits
 from service.parsing.text.teencode import STEP_TEENCODE, TeencodeStage, TeencodeTableError, load_teencode
 from service.parsing.text.triggers import StageTriggers
 
@@ -134,6 +135,12 @@ class Normalizer:
                     needed = _TRIGGERS.present(data)
                 if name not in steps:
                     steps.append(name)
+        if not original.isascii():
+            edits = marked_double_edits(original, mapped, data)
+            if edits:
+                mapped = mapped.rewrite(edits)
+                if STEP_SQUEEZE not in steps:
+                    steps.append(STEP_SQUEEZE)
         return _result(text, mapped, tuple(steps), truncated)
 
 

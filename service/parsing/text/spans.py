@@ -126,9 +126,11 @@ def _folds_whole(ch: str) -> bool:
 
 
 # Characters that _fold_whole folds: ASCII and the Latin letters with diacritics (Vietnamese's among them).
-_WHOLE_SAFE: Final = frozenset(chr(c) for c in range(0x80)) | frozenset(
+# The latter, on their own, mark a word as written with diacritics (squeeze reads them).
+MARKED_LATIN: Final = frozenset(
     ch for ch in map(chr, [*range(0x80, 0x250), *range(0x1E00, 0x1F00)]) if _folds_whole(ch)
 )
+_WHOLE_SAFE: Final = frozenset(chr(c) for c in range(0x80)) | MARKED_LATIN
 _CASEFOLD: Final = step_bit(STEP_CASEFOLD)
 _DIACRITICS: Final = step_bit(STEP_DIACRITICS)
 _WHITESPACE: Final = step_bit(STEP_WHITESPACE)

@@ -6,8 +6,13 @@ became "se", the folded "sẽ"). Vietnamese writes no double letter except the "
 ("cứu", "hưu") and the rare "oo" ("xoong"), so a stretched letter goes back to one ("giếtttt" →
 "giet", "đmmmm" → "dm"), or to two when that spells a word of DOUBLED_WORDS ("killll" → "kill",
 "cứuuuu" → "cuu"). A stretched letter must not become a double in general: "giếttt" → "giett" would
-match nothing. Exactly "www" stays: it is a host name, not stretching. Rule phrases have no runs of
-three, so `normalize_phrase` leaves them as written and both sides agree.
+match nothing. Exactly "www" stays: it is a host name, not stretching.
+
+A double is stretching too in a word written with Vietnamese diacritics ("thôii", "chếtt", "màyy"),
+where the same character was typed twice: that word is not English, and Vietnamese has no such double
+(the "uu" of "cứu" comes from two different characters, "ứ" and "u"). Unaccented doubles stay, as
+"anhh" cannot be told from "all" without a dictionary. Rule phrases go through the same steps
+(`normalize_phrase`), so both sides agree.
 """
 
 from __future__ import annotations
@@ -17,10 +22,19 @@ import string
 from typing import Final
 
 from service.parsing.text.fastre import FastPattern
-from service.parsing.text.spans import Edit
+from service.parsing.text.spans import MARKED_LATIN, Edit, MappedText
 
 STEP_SQUEEZE: Final = "squeeze"
 RUNS: Final = FastPattern("|".join(f"{c}{{3,}}" for c in string.ascii_lowercase))
+DOUBLES: Final = FastPattern("|".join(c * 2 for c in string.ascii_lowercase))
+# On the original as UTF-8: a word with a letter with diacritics and a double letter, in either order.
+# A cheap gate (one search) before looking at each double of the view, most of which are English.
+_WORD: Final = r"[a-zA-Z\x{C0}-\x{24F}\x{1E00}-\x{1EFF}]*"
+_MARKED: Final = r"[\x{C0}-\x{24F}\x{1E00}-\x{1EFF}]"
+_DOUBLE: Final = "(?i:" + "|".join(c * 2 for c in string.ascii_lowercase) + ")"
+_MARKED_WORD_WITH_DOUBLE: Final = FastPattern(
+    f"{_WORD}{_MARKED}{_WORD}{_DOUBLE}{_WORD}|{_WORD}{_DOUBLE}{_WORD}{_MARKED}{_WORD}"
+)
 _LETTERS: Final = frozenset(string.ascii_lowercase)
 _MAX_EDITS: Final = 10_000
 _MAX_RUNS_TRIED: Final = 3  # 2**3 spellings at most per word
@@ -59,6 +73,28 @@ def squeeze_edits(text: str, data: bytes) -> list[Edit]:
             for (offset, size), keep in zip(in_word, kept, strict=True)
             if keep != size
         )
+    return edits
+
+
+def marked_double_edits(original: str, mapped: MappedText, data: bytes) -> list[Edit]:
+    """Squeeze a letter typed twice in a word written with Vietnamese diacritics ("thôii" → "thoi").
+
+    `data` is the view as ASCII bytes; runs of three are already squeezed.
+    """
+    if _MARKED_WORD_WITH_DOUBLE.search(original.encode("utf-8")) is None:
+        return []
+    text, starts, ends = mapped.text, mapped.starts, mapped.ends
+    edits: list[Edit] = []
+    for spans in DOUBLES.find_all(data, _MAX_EDITS):
+        first = spans[0][0]
+        second = first + 1
+        if starts[first] == starts[second]:
+            continue  # both letters came from one character: an expansion, not typing
+        if original[starts[first] : ends[first]] != original[starts[second] : ends[second]]:
+            continue  # "ứu": two different characters
+        word_start, word_end = _word_bounds(text, first, second + 1)
+        if any(original[starts[index]] in MARKED_LATIN for index in range(word_start, word_end)):
+            edits.append((first, second + 1, text[first]))
     return edits
 
 

@@ -83,6 +83,19 @@ def test_stretched_letters_go_back_to_one_or_to_a_known_double(text: str, view: 
     assert result.original_span(0, len(result.text)) == (0, len(text))
 
 
+def test_a_letter_typed_twice_in_a_word_with_diacritics_is_stretching() -> None:
+    text = "thôii rồii, Giếtt màyy, cứu, anhh all"
+    result = normalize(text)
+    assert result.text == "thoi roi, giet may, cuu, anhh all"
+    start = result.text.index("giet")
+    begin, end = result.original_span(start, start + 4)
+    assert text[begin:end] == "Giếtt"
+
+
+def test_look_alikes_do_not_make_a_word_vietnamese() -> None:
+    assert normalize("kіll").text == "kill"  # Cyrillic і
+
+
 def test_every_doubled_word_survives_stretching_and_phrase_folding() -> None:
     for word in DOUBLED_WORDS:
         stretched = "".join(c * 4 if index and word[index - 1] == c else c for index, c in enumerate(word))
