@@ -129,5 +129,6 @@ def _latency(results: list[LoadResult]) -> str:
     p99 = statistics.median(r.percentile(0.99) for r in results)
     return f"p50 {p50:.1f} ms   p99 {p99:.1f} ms"
 
+
 if __name__ == "__main__":
     main()

@@ -48,21 +48,30 @@ class Supervisor:
         self.commands = commands
         self.children: dict[str, subprocess.Popen[bytes]] = {}
         self.stopping = threading.Event()
+        self._stop_requested = False
 
     def run(self) -> None:
         """Start every child and restart the ones that exit; returns once stopped."""
-        while not self.stopping.is_set():
+        while not (self._stop_requested or self.stopping.is_set()):
             for name, command in self.commands.items():
                 child = self.children.get(name)
                 if child is None or child.poll() is not None:
                     if child is not None:
                         log.warning("%s exited with %s; restarting", name, child.returncode)
                     self.children[name] = subprocess.Popen(command, preexec_fn=die_with_parent)  # noqa: S603, PLW1509
-            self.stopping.wait(RESTART_DELAY)
+            # A plain sleep, not Event.wait: a signal handler that sets an Event while this thread waits on
+            # it can deadlock on the Event's own lock (it happened: a worker pool that ignored SIGTERM).
+            time.sleep(RESTART_DELAY)
+        self.stopping.set()
         self._terminate_children()
 
-    def stop(self, *_: object) -> None:
+    def stop(self) -> None:
+        """Stop from another thread."""
         self.stopping.set()
+
+    def request_stop(self, *_: object) -> None:
+        """Stop from a signal handler: only a flag is set, no lock is taken."""
+        self._stop_requested = True
 
     def _terminate_children(self) -> None:
         for child in self.children.values():
@@ -99,6 +108,6 @@ def run_worker_pool(
             target=maintenance.run, args=(supervisor.stopping,), daemon=True, name="upkeep"
         ).start()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, supervisor.stop)
+        signal.signal(signum, supervisor.request_stop)
     supervisor.run()
     relay.join(timeout=5)

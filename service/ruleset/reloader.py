@@ -36,6 +36,7 @@ class RulesReloader:
         self.poll_seconds = poll_seconds
         self._stop = threading.Event()
         self._signature = folder_signature(rules_dir)
+        self._hup_pending = False
 
     def reload(self, trigger: str) -> ReloadResult:
         """Validate and swap in the folder's rules now; logs the outcome either way."""
@@ -52,17 +53,22 @@ class RulesReloader:
         """Watch the folder in a daemon thread, and reload on SIGHUP when on the main thread."""
         threading.Thread(target=self._watch, daemon=True, name="rules-watcher").start()
         if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGHUP, lambda *_: self._reload_in_background("SIGHUP"))
+            signal.signal(signal.SIGHUP, self._on_sighup)
+
+    def _on_sighup(self, *_: object) -> None:
+        # Only a flag: a handler that takes a lock (starting a thread, setting an Event) can deadlock against
+        # the code it interrupted. The watcher thread sees the flag within one poll.
+        self._hup_pending = True
 
     def stop(self) -> None:
         self._stop.set()
 
-    def _reload_in_background(self, trigger: str) -> None:
-        # A signal handler must return quickly; the reload runs its rule tests, so it gets its own thread.
-        threading.Thread(target=self.reload, args=(trigger,), daemon=True, name="rules-reload").start()
-
     def check_for_changes(self) -> None:
-        """Reload if any file under the folder changed since the last load."""
+        """Reload if SIGHUP asked for it, or if any file under the folder changed since the last load."""
+        if self._hup_pending:
+            self._hup_pending = False
+            self.reload("SIGHUP")
+            return
         try:
             if folder_signature(self.rules_dir) != self._signature:
                 self.reload("file change")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from service.cases.models import Case
 from service.db import Database
 from tests.conftest import FILES
-from tests.integration.server import run_triage, serving, triage_env
+from tests.integration.server import descendants, run_triage, serving, serving_process, triage_env
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +36,7 @@ def test_serve_takes_the_readme_examples_and_a_worker_enriches(
     key = run_triage("keys", "create", "--name", "integration-operator", env=env).strip()
     assert key.startswith("tt_")
     auth = {"Authorization": f"Bearer {key}"}
-    with serving(env=env) as base_url:
+    with serving_process(env=env) as (base_url, server):
         assert httpx.get(f"{base_url}/readyz").json()["status"] == "ready"
         sms = httpx.post(
             f"{base_url}/v1/reports",
@@ -59,6 +59,27 @@ def test_serve_takes_the_readme_examples_and_a_worker_enriches(
             assert case.report_count == 1
         again = httpx.get(f"{base_url}/v1/reports/{sms.json()['id']}", headers=auth)
         assert again.json() == sms.json()
+        children = [pid for pid, command in descendants(server.pid) if "service.cli" in command]
+        assert len(children) >= 4, "a worker pool and one worker per queue"
+    assert_all_gone(children, timeout=30)
+
+
+def assert_all_gone(pids: list[int], timeout: float) -> None:
+    """The server's workers end with it: none is left running, orphaned."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = [pid for pid in pids if Path(f"/proc/{pid}").exists() and _not_zombie(pid)]
+        if not alive:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"processes outlived the server: {alive}")
+
+
+def _not_zombie(pid: int) -> bool:
+    try:
+        return " Z " not in Path(f"/proc/{pid}/stat").read_text().split(")", 1)[1][:4]
+    except OSError:
+        return False
 
 
 def test_serve_without_redis_url_starts_an_embedded_redis(tmp_path: Path) -> None:
