@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     webhook_secret: str | None = None
     public_url: str = "http://127.0.0.1:8000"
     retention_days: int = Field(default=90, ge=1, le=36500)
+    # "IP" or "IP:port" of a DNS resolver for the reverse-DNS, SPF and DMARC look-ups; unset means none.
+    dns_resolver: str | None = None
     case_window_days: int = Field(default=30, ge=1, le=3650)
     # "REPORTS/HOURSh:LEVEL" steps: that many linked reports within that many hours open or lift a case.
     escalation_ladder: str = "5/24h:high,25/24h:critical"

@@ -59,6 +59,7 @@ def build_triage_policy(settings: Settings) -> TriagePolicy:
     return TriagePolicy(
         window_days=settings.case_window_days,
         notify_critical=bool(settings.webhook_url),
+        check_dns=bool(settings.dns_resolver),
         ladder=parse_ladder(settings.escalation_ladder),
         lanes=dict(scoring.get("lanes") or {}),
         sla=build_sla_policy(settings),

@@ -8,6 +8,7 @@ from service.cases.triage import TriagePolicy
 from service.cases.triage import triage_report as triage_report_service
 from service.config import get_settings
 from service.db import Database, utcnow
+from service.dnscheck.service import check_dns as check_dns_service
 from service.notify.service import notify_case as notify_case_service
 from service.runtime import build_database, build_triage_policy
 
@@ -39,4 +40,14 @@ def notify_case(case_id: str) -> None:
             db_session=db_session, case_id=case_id, url=settings.webhook_url, secret=settings.webhook_secret,
             public_url=settings.public_url, now=utcnow(),
         )  # fmt: skip
+        db_session.commit()
+
+
+def check_dns(report_id: str) -> None:
+    """Reverse DNS of the origin and the sender domain's SPF and DMARC records, kept with the report."""
+    settings = get_settings()
+    if not settings.dns_resolver:
+        return
+    with _database().session() as db_session:
+        check_dns_service(db_session=db_session, report_id=report_id, nameserver=settings.dns_resolver)
         db_session.commit()

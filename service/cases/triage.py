@@ -23,7 +23,9 @@ from service.cases.ladder import LadderStep
 from service.cases.models import Case
 from service.cases.sla import SlaPolicy
 from service.cases.workflow import fold_into, move, raise_level, record, refresh_counts
+from service.dnscheck.service import DNS_JOB
 from service.ingest.models import Report
+from service.jobs.queue import queue_once
 from service.notify.service import queue_notice_if_critical
 
 WORKER = "worker"
@@ -33,6 +35,7 @@ WORKER = "worker"
 class TriagePolicy:
     window_days: int = 30
     notify_critical: bool = False
+    check_dns: bool = False
     ladder: tuple[LadderStep, ...] = (LadderStep(5, 24, "high"), LadderStep(25, 24, "critical"))
     lanes: Mapping[str, str] = field(default_factory=lambda: {"critical": "urgent", "high": "review"})
     sla: SlaPolicy = field(default_factory=SlaPolicy)
@@ -59,6 +62,8 @@ def triage_report(
     report.enriched_at = report.enriched_at or now
     if case is not None and policy.notify_critical:
         queue_notice_if_critical(db_session, case, now=now)
+    if policy.check_dns and report.channel == "email":
+        queue_once(db_session, queue="enrich", job=DNS_JOB, subject_id=report.id, now=now)
     db_session.flush()
     return report
 

@@ -14,7 +14,7 @@ from typing import Any
 import redis
 from rq import Queue, Retry
 from rq.serializers import JSONSerializer
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
@@ -38,6 +38,17 @@ def queue_for_level(level: str) -> str:
 def outbox_row(*, queue: str, job: str, subject_id: str, now: datetime) -> dict[str, Any]:
     """An outbox row to insert in the caller's transaction; it is published only after the commit."""
     return {"queue": queue, "job": job, "subject_id": subject_id, "created_at": now, "attempts": 0}
+
+
+def queue_once(db_session: Session, *, queue: str, job: str, subject_id: str, now: datetime) -> bool:
+    """Add a job to the outbox in the caller's transaction unless the same job and subject are there."""
+    already = db_session.scalar(
+        select(exists().where(OutboxMessage.job == job, OutboxMessage.subject_id == subject_id))
+    )
+    if already:
+        return False
+    db_session.add(OutboxMessage(**outbox_row(queue=queue, job=job, subject_id=subject_id, now=now)))
+    return True
 
 
 def publish(

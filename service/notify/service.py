@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 from service.cases.models import Case, CaseEvent
 from service.cases.service import case_json
 from service.cases.workflow import record
-from service.jobs.models import OutboxMessage
-from service.jobs.queue import outbox_row
+from service.jobs.queue import queue_once
 from service.notify.webhook import case_payload, send_webhook
 
 NOTIFY_JOB = "workers.jobs.notify_case"
@@ -22,14 +21,7 @@ def queue_notice_if_critical(db_session: Session, case: Case, *, now: datetime) 
     """Add the notice job to the outbox (in the caller's transaction) for a critical case not yet noticed."""
     if case.level != "critical":
         return False
-    already = db_session.scalar(
-        select(exists().where(OutboxMessage.job == NOTIFY_JOB, OutboxMessage.subject_id == case.id))
-    )
-    if already:
-        return False
-    row = outbox_row(queue="critical", job=NOTIFY_JOB, subject_id=case.id, now=now)
-    db_session.add(OutboxMessage(**row))
-    return True
+    return queue_once(db_session, queue="critical", job=NOTIFY_JOB, subject_id=case.id, now=now)
 
 
 def notify_case(
