@@ -36,7 +36,7 @@ from service.parsing.text import stages
 from service.parsing.text.charfold import CharFolder, step_names
 from service.parsing.text.fastre import ascii_bytes
 from service.parsing.text.spans import Edit, MappedText, fold_chars
-from service.parsing.text.squeeze import RUNS, STEP_SQUEEZE, marked_double_edits, squeeze_edits
+from service.parsing.text.squeeze import DOUBLES, RUNS, STEP_SQUEEZE, marked_double_edits, squeeze_edits
 from service.parsing.text.teencode import STEP_TEENCODE, TeencodeStage, TeencodeTableError, load_teencode
 from service.parsing.text.triggers import StageTriggers
 
@@ -53,14 +53,17 @@ __all__ = [
 MAX_CHARS: Final = 100_000  # SpamAssassin reads 50 KB of text per part
 DEFAULT_LISTS_DIR: Final = Path(__file__).resolve().parents[2] / "rules" / "lists"
 TEENCODE_FILE: Final = "teencode.tsv"
+STEP_DOUBLES: Final = "doubles"
 # Stages that run only when their candidate pattern occurs (teencode expansions make no candidates).
 _TRIGGERS: Final = StageTriggers(
     {
         stages.STEP_SEPARATORS: stages.SPLIT_CHAIN.pattern,
         stages.STEP_LEETSPEAK: stages.LEET_CANDIDATE.pattern,
         STEP_SQUEEZE: RUNS.pattern,
+        STEP_DOUBLES: DOUBLES.pattern,
     }
 )
+# Not a step name of its own: a letter typed twice in a word with diacritics is squeezed too.
 _TRIGGERED: Final = frozenset((stages.STEP_SEPARATORS, stages.STEP_LEETSPEAK, STEP_SQUEEZE))
 
 
@@ -102,13 +105,14 @@ class Normalizer:
     def __init__(self, teencode: Mapping[str, str]) -> None:
         self._folder = CharFolder()
         self._teencode = TeencodeStage(teencode)
-        # Each stage gets the current view and the same as ASCII bytes (one byte per character).
-        self._stages: tuple[tuple[str, Callable[[str, bytes], list[Edit]]], ...] = (
-            (stages.STEP_SEPARATORS, stages.separator_edits),
+        # Each stage gets the current view, the same as ASCII bytes (one byte per character) and
+        # the names of the triggers found in it.
+        self._stages: tuple[tuple[str, Callable[[str, bytes, frozenset[str]], list[Edit]]], ...] = (
+            (stages.STEP_SEPARATORS, _separator_edits),
             (stages.STEP_WHITESPACE, _whitespace_edits),
-            (stages.STEP_LEETSPEAK, stages.leet_edits),
-            (STEP_TEENCODE, self._teencode.edits),
-            (STEP_SQUEEZE, squeeze_edits),
+            (stages.STEP_LEETSPEAK, _leet_edits),
+            (STEP_TEENCODE, self._teencode_edits),
+            (STEP_SQUEEZE, _squeeze_edits),
         )
 
     @classmethod
@@ -127,7 +131,7 @@ class Normalizer:
         for name, make_edits in self._stages:
             if name in _TRIGGERED and name not in needed:
                 continue
-            edits = make_edits(mapped.text, data)
+            edits = make_edits(mapped.text, data, needed)
             if edits:
                 mapped = mapped.rewrite(edits)
                 data = ascii_bytes(mapped.text)
@@ -135,7 +139,7 @@ class Normalizer:
                     needed = _TRIGGERS.present(data)
                 if name not in steps:
                     steps.append(name)
-        if not original.isascii():
+        if STEP_DOUBLES in needed and not original.isascii():
             edits = marked_double_edits(original, mapped, data)
             if edits:
                 mapped = mapped.rewrite(edits)
@@ -143,9 +147,24 @@ class Normalizer:
                     steps.append(STEP_SQUEEZE)
         return _result(text, mapped, tuple(steps), truncated)
 
+    def _teencode_edits(self, text: str, data: bytes, needed: frozenset[str]) -> list[Edit]:
+        return self._teencode.edits(text, data, stretched=STEP_SQUEEZE in needed)
 
-def _whitespace_edits(text: str, _data: bytes) -> list[Edit]:
+
+def _separator_edits(text: str, data: bytes, _needed: frozenset[str]) -> list[Edit]:
+    return stages.separator_edits(text, data)
+
+
+def _whitespace_edits(text: str, _data: bytes, _needed: frozenset[str]) -> list[Edit]:
     return stages.whitespace_edits(text)
+
+
+def _leet_edits(text: str, data: bytes, _needed: frozenset[str]) -> list[Edit]:
+    return stages.leet_edits(text, data)
+
+
+def _squeeze_edits(text: str, data: bytes, _needed: frozenset[str]) -> list[Edit]:
+    return squeeze_edits(text, data)
 
 
 def _result(text: str, mapped: MappedText, steps: tuple[str, ...], truncated: bool) -> NormalizedText:

@@ -35,24 +35,27 @@ class MappedText:
         edits = list(edits)
         if all(end - start == 1 and len(new) == 1 for start, end, new in edits):
             return self._replace_chars(edits)
+        # Locals and `+=` on lists: this runs for every text with teencode, on the hot path.
+        text, old_starts, old_ends = self.text, self.starts, self.ends
         text_parts: list[str] = []
         starts: list[int] = []
         ends: list[int] = []
         cursor = 0
         for start, end, replacement in edits:
-            text_parts.append(self.text[cursor:start])
-            starts.extend(self.starts[cursor:start])
-            ends.extend(self.ends[cursor:start])
+            if cursor < start:
+                text_parts.append(text[cursor:start])
+                starts += old_starts[cursor:start]
+                ends += old_ends[cursor:start]
             if replacement:
-                span_start = self.starts[start] if start < end else self._point(start)
-                span_end = self.ends[end - 1] if start < end else span_start
+                span_start = old_starts[start] if start < end else self._point(start)
+                span_end = old_ends[end - 1] if start < end else span_start
                 text_parts.append(replacement)
-                starts.extend([span_start] * len(replacement))
-                ends.extend([span_end] * len(replacement))
+                starts += [span_start] * len(replacement)
+                ends += [span_end] * len(replacement)
             cursor = end
-        text_parts.append(self.text[cursor:])
-        starts.extend(self.starts[cursor:])
-        ends.extend(self.ends[cursor:])
+        text_parts.append(text[cursor:])
+        starts += old_starts[cursor:]
+        ends += old_ends[cursor:]
         return MappedText("".join(text_parts), starts, ends)
 
     def _replace_chars(self, edits: list[Edit]) -> MappedText:

@@ -22,6 +22,7 @@ STEP_LEETSPEAK: Final = "leetspeak"
 _ALNUM: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 _LETTERS: Final = frozenset("abcdefghijklmnopqrstuvwxyz")
 _LEET: Final = {"0": "o", "1": "i", "3": "e", "4": "a", "@": "a", "$": "s"}
+_OTHER_DIGITS: Final = frozenset("256789")
 _LEADING_LEET: Final = frozenset("034")
 _LEET_WORD: Final = _ALNUM | frozenset("@$")
 _CHAIN_CHARS: Final = _LETTERS | frozenset("0134")
@@ -117,8 +118,8 @@ def leet_edits(text: str, data: bytes) -> list[Edit]:
             continue
         base, token = _word_around(text, at)
         done = base + len(token)
-        if sum(1 for c in token if c in _LETTERS) < 2:
-            continue
+        if sum(1 for c in token if c in _LETTERS) < 2 or not _OTHER_DIGITS.isdisjoint(token):
+            continue  # a digit that stands for no letter makes a code, a wallet or a plate number
         if "@" in token and text[base + len(token) : base + len(token) + 1] == ".":
             continue  # "name@gmail.com": an address, not "h@ck".
         edits.extend((base + i, base + i + 1, _LEET[token[i]]) for i in _leet_positions(token))

@@ -61,6 +61,7 @@ def _fold(text: str, folder: CharFolder) -> str:
 
 STEP_TEENCODE: Final = "teencode"
 _MAX_EDITS: Final = 10_000
+_SPLIT_MAX: Final = 400  # bytes; past this one RE2 search beats splitting the whole text
 # bytes.translate table: letters and digits stay, every other byte (the "?" of non-ASCII too) is a space.
 _WORD_MASK: Final = bytes(code if chr(code).isascii() and chr(code).isalnum() else 32 for code in range(256))
 _DIGIT_BYTES: Final = frozenset(b"0123456789")
@@ -85,20 +86,25 @@ class TeencodeStage:
         # One search finds every table word standing alone: far cheaper than splitting the text.
         self._pattern = FastPattern(f"(?:^|[^a-z0-9])({words})(?:$|[^a-z0-9])") if words else None
 
-    def edits(self, text: str, data: bytes) -> list[Edit]:
+    def edits(self, text: str, data: bytes, stretched: bool) -> list[Edit]:
         """Expand whole words found in the table, also when their letters are stretched ("kooo").
 
-        `data` is `text` as ASCII bytes (one byte per character).
+        `data` is `text` as ASCII bytes (one byte per character); `stretched` says whether the text
+        has runs of three letters at all.
         """
         if self._pattern is None:
             return []
         masked = data.translate(_WORD_MASK)
-        edits = [
-            (start, end, self._table[data[start:end]])
-            for start, end in self._table_words(data)
-            if not _not_chat(text, data, masked, start, end)
-        ]
-        for word, expansion in _stretched_expansions(masked, data, self._table).items():
+        if len(data) <= _SPLIT_MAX:
+            # Short texts: splitting into words costs less than one RE2 call per word found.
+            found = {word: self._table[word] for word in self._table.keys() & set(masked.split())}
+        else:
+            found = {data[start:end]: "" for start, end in _table_words(self._pattern, data)}
+            found = {word: self._table[word] for word in found}
+        if stretched:
+            found.update(_stretched_expansions(masked, data, self._table))
+        edits: list[Edit] = []
+        for word, expansion in found.items():
             edits.extend(
                 (start, start + len(word), expansion)
                 for start in _whole_word_starts(masked, word)
@@ -109,18 +115,18 @@ class TeencodeStage:
         edits.sort()
         return edits[:_MAX_EDITS]
 
-    def _table_words(self, data: bytes) -> list[tuple[int, int]]:
-        """Spans of table words that stand alone, left to right."""
-        assert self._pattern is not None
-        found: list[tuple[int, int]] = []
-        position = 0
-        while len(found) < _MAX_EDITS:
-            spans = self._pattern.search(data, position)
-            if spans is None:
-                break
-            found.append(spans[1])
-            position = spans[1][1]  # the boundary after a word can open the next ("k k")
-        return found
+
+def _table_words(pattern: FastPattern, data: bytes) -> list[tuple[int, int]]:
+    """Spans of table words that stand alone, left to right."""
+    found: list[tuple[int, int]] = []
+    position = 0
+    while len(found) < _MAX_EDITS:
+        spans = pattern.search(data, position)
+        if spans is None:
+            break
+        found.append(spans[1])
+        position = spans[1][1]  # the boundary after a word can open the next ("k k")
+    return found
 
 
 def _stretched_expansions(masked: bytes, data: bytes, table: Mapping[bytes, str]) -> dict[bytes, str]:

@@ -54,6 +54,19 @@ def test_leetspeak_inside_words_is_still_undone() -> None:
     assert normalize("ch3t đi 4nh, h@ck").text == "chet di anh, hack"
 
 
+def test_codes_and_wallets_are_not_leetspeak() -> None:
+    wallet = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+    assert normalize(f"Ví USDT: {wallet}").text == f"vi usdt: {wallet.lower()}"
+
+
+def test_long_and_short_texts_expand_teencode_alike() -> None:
+    short = "k dc đâu, m đi đâu vs t, I'm ok, abc.cc"
+    view = normalize(short).text
+    assert view == "khong duoc dau, may di dau voi tao, i'm ok, abc.cc"
+    long = normalize(" ".join([short] * 20)).text  # past the size where one RE2 search replaces splitting
+    assert long == " ".join([view] * 20)
+
+
 DOUBLES = ["see", "shoot", "app", "www", "http", "kill", "tomorrow", "address", "xoong"]
 
 
