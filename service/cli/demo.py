@@ -58,6 +58,25 @@ DEMO_SMS = (
     ("0912000111", "Tin nóng: cảnh sát bắt nhóm đối tượng đe dọa giết người ở Hà Nội.", None),
 )
 
+# An invented extortion email sent through a Tor exit, so the origin and SPF/DKIM/DMARC panels have content.
+DEMO_EMAIL = (
+    "Received: from mx1.demo-isp.example (mx1.demo-isp.example [10.1.2.3])\r\n"
+    "\tby inbox.demo-isp.example with ESMTP id D3M0001; Wed, 25 Nov 2026 08:01:10 +0700\r\n"
+    "Received: from relay.unknown.example (relay.unknown.example [185.220.101.4])\r\n"
+    "\tby mx1.demo-isp.example with ESMTP id D3M0000; Wed, 25 Nov 2026 08:01:05 +0700\r\n"
+    "Authentication-Results: mx1.demo-isp.example; spf=fail smtp.mailfrom=demo-bulk.example;\r\n"
+    "\tdkim=none; dmarc=fail header.from=vietcombank.com.vn\r\n"
+    'From: "Vietcombank" <canhbao@vietcombank.com.vn>\r\n'
+    "To: khachhang@demo-isp.example\r\n"
+    "Subject: Canh bao: tai khoan cua ban se bi khoa\r\n"
+    "Date: Wed, 25 Nov 2026 08:01:00 +0700\r\n"
+    "Message-ID: <demo-1@demo-bulk.example>\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+    "Chúng tôi có video của bạn. Chuyển 20 triệu vào STK 1903555777 Techcombank trong 24 giờ, "
+    "nếu không tao sẽ giết cả nhà mày và công bố video.\r\n"
+)
+
 
 def print_demo_credentials(db: Database, *, base_url: str) -> None:
     """Create (once) and print the demo key and logins, and seed the demo queue once the server is up."""
@@ -111,12 +130,13 @@ def demo_reports() -> list[dict[str, Any]]:
             "sms": {"sender": sender, "text": text, **({"operator_facts": facts} if facts else {})},
         }
         for index, (sender, text, facts) in enumerate(DEMO_SMS, start=1)
-    ]
+    ] + [{"channel": "email", "reference": "demo-email-01", "email": {"raw": DEMO_EMAIL}}]
 
 
 def seed_demo_reports(base_url: str, key: str, *, timeout: float = 60.0) -> int:
     """Wait for the server, then post the demo reports; returns how many were accepted."""
     headers = {"Authorization": f"Bearer {key}"}
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per demo request is noise
     deadline = time.monotonic() + timeout
     with httpx.Client(base_url=base_url, timeout=10) as client:
         while time.monotonic() < deadline:

@@ -36,6 +36,7 @@ class CasePage:
     report_count: int
     campaign: dict[str, object] | None
     campaign_cases: list[Case]
+    related_reports: list[Report]
     events: list[CaseEvent]
     users: list[str]
 
@@ -64,7 +65,16 @@ def case_page(db_session: Session, case: Case, *, texts: TextCache) -> CasePage:
     ).all()
     count = db_session.scalar(select(func.count(Report.id)).where(Report.case_id == case.id)) or 0
     siblings: list[Case] = []
+    related: list[Report] = []
     if case.campaign_id:
+        related = list(
+            db_session.scalars(
+                select(Report)
+                .where(Report.campaign_id == case.campaign_id, Report.case_id.is_distinct_from(case.id))
+                .order_by(Report.received_at.desc())
+                .limit(MAX_REPORTS_SHOWN)
+            ).all()
+        )
         siblings = list(
             db_session.scalars(
                 select(Case).where(Case.campaign_id == case.campaign_id, Case.id != case.id).limit(50)
@@ -80,6 +90,7 @@ def case_page(db_session: Session, case: Case, *, texts: TextCache) -> CasePage:
         report_count=count,
         campaign=campaign_summary(db_session, case.campaign_id) if case.campaign_id else None,
         campaign_cases=siblings,
+        related_reports=related,
         events=list(events),
         users=list(users),
     )
