@@ -35,7 +35,8 @@ from typing import Final
 from service.parsing.text import stages
 from service.parsing.text.charfold import CharFolder, step_names
 from service.parsing.text.fastre import ascii_bytes
-from service.parsing.text.spans import Edit, MappedText, fold_chars
+from service.parsing.text.folding import fold_chars
+from service.parsing.text.spans import Edit, MappedText
 from service.parsing.text.squeeze import DOUBLES, RUNS, STEP_SQUEEZE, marked_double_edits, squeeze_edits
 from service.parsing.text.teencode import STEP_TEENCODE, TeencodeStage, TeencodeTableError, load_teencode
 from service.parsing.text.triggers import StageTriggers

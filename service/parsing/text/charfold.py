@@ -3,7 +3,8 @@
 Each code point folds on its own, so the result of a character is cached and the mapping back to the
 original stays one output run per input character. Folding per character rather than per string is
 what lets NFD input (a base letter followed by combining marks) fold to the same view as NFC input:
-the marks fold to nothing and the span of the base letter is widened over them.
+the marks fold to nothing and the span of the base letter is widened over them. text/folding.py
+gives the same result for whole texts, mostly in C.
 """
 
 from __future__ import annotations
@@ -122,16 +123,10 @@ _NAMES_BY_MASK: dict[int, tuple[str, ...]] = {}  # at most 2**6 masks
 class CharFolder:
     """Caches fold_char per code point; the cache is bounded so odd inputs cannot grow it forever."""
 
-    __slots__ = ("_cache", "known", "one_to_one", "step_chars", "table")
+    __slots__ = ("_cache",)
 
     def __init__(self) -> None:
         self._cache: dict[str, tuple[str, int, bool]] = {}
-        # Filled as characters are met, with the same bound as the cache, so that a whole text can be
-        # checked and folded with set operations and str.translate, in C.
-        self.table: dict[int, str] = {}
-        self.known: set[str] = set()
-        self.one_to_one: set[str] = set()
-        self.step_chars: dict[str, set[str]] = {name: set() for name in CHAR_STEPS}
 
     def fold(self, ch: str) -> tuple[str, int, bool]:
         """Folded text, step mask and whether the character is a combining mark."""
@@ -141,19 +136,5 @@ class CharFolder:
         folded, flags = fold_char(ch)
         entry = (folded, flags, folded == "" and is_combining(ch))
         if len(self._cache) < _MAX_CACHE:
-            self._remember(ch, entry)
+            self._cache[ch] = entry
         return entry
-
-    def _remember(self, ch: str, entry: tuple[str, int, bool]) -> None:
-        folded, flags, _ = entry
-        self._cache[ch] = entry
-        self.table[ord(ch)] = folded
-        self.known.add(ch)
-        if len(folded) == 1:
-            self.one_to_one.add(ch)
-        for name in step_names(flags):
-            self.step_chars[name].add(ch)
-
-    def steps_in(self, chars: set[str]) -> int:
-        """The step mask of a set of already-known characters."""
-        return sum(_BIT[name] for name, members in self.step_chars.items() if not members.isdisjoint(chars))

@@ -22,7 +22,8 @@ import string
 from typing import Final
 
 from service.parsing.text.fastre import FastPattern
-from service.parsing.text.spans import MARKED_LATIN, Edit, MappedText
+from service.parsing.text.folding import MARKED_LATIN
+from service.parsing.text.spans import Edit, MappedText
 
 STEP_SQUEEZE: Final = "squeeze"
 RUNS: Final = FastPattern("|".join(f"{c}{{3,}}" for c in string.ascii_lowercase))

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from service.parsing.normalize import Normalizer, normalize, normalize_phrase
 from service.parsing.text.charfold import CharFolder
-from service.parsing.text.spans import fold_chars
+from service.parsing.text.folding import fold_chars
 from service.parsing.text.squeeze import DOUBLED_WORDS, squeeze_word
 
 
