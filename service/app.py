@@ -25,6 +25,7 @@ from service.ingest.service import IngestPolicy
 from service.ingest.writer import GroupWriter
 from service.jobs.publisher import OutboxPublisher
 from service.limits import BodySizeLimit
+from service.metrics.router import router as metrics_router
 from service.ruleset.reloader import RulesReloader
 from service.ruleset.router import router as rules_router
 from service.runtime import build_sla_policy
@@ -69,6 +70,7 @@ def create_app(settings: Settings, *, db: Database, analyzer: Analyzer, redis_ur
     app.include_router(reports_router)
     app.include_router(rules_router)
     app.include_router(cases_router)
+    app.include_router(metrics_router)
     mount_dashboard(app, settings)
     if settings.enable_bench_echo:
         _add_bench_echo(app)

@@ -29,6 +29,8 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.metrics.instruments import REJECTED
+
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
@@ -141,6 +143,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+        if request.url.path.startswith("/v1/reports"):
+            REJECTED.labels(str(exc.status)).inc()
         return problem_response(
             exc.status,
             exc.title,

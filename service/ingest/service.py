@@ -6,6 +6,7 @@ Each report is stored whole (report, case and outbox rows) or not at all, by the
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,7 @@ from service.errors import Conflict, NotFound
 from service.ingest.models import Report
 from service.ingest.writer import GroupWriter, Outcome, PendingReport
 from service.jobs.queue import TRIAGE_JOB, outbox_row, queue_for_level
+from service.metrics.instruments import ANALYSIS_SECONDS, REPORTS, STORE_SECONDS
 
 INLINE_ANALYSIS_BYTES = 32 * 1024
 
@@ -70,7 +72,10 @@ async def submit_report(
     # Retries are rare: analyse and insert first, and let the unique constraints catch a retry.
     analysis = await _analyze(analyzer, submission, now)
     pending = pending_report(principal, submission, analysis, now=now, policy=policy)
+    stored_from = time.perf_counter()
     if await asyncio.wrap_future(writer.submit(pending)) is Outcome.CREATED:
+        STORE_SECONDS.observe(time.perf_counter() - stored_from)
+        REPORTS.labels(submission.report.channel, pending.report["level"]).inc()
         return SubmitResult(report_json(pending.report), created=True)
     return await asyncio.to_thread(_replay_retry, db, principal, submission)
 
@@ -78,9 +83,10 @@ async def submit_report(
 async def _analyze(analyzer: Analyzer, submission: Submission, now: datetime) -> dict[str, Any]:
     # A small message is analysed on the event loop: it costs less than the hop to a thread would, and the
     # GIL gives a thread no parallelism anyway. A big email goes to a thread so the loop keeps serving.
-    if len(submission.raw) <= INLINE_ANALYSIS_BYTES:
-        return analyzer.analyze(submission.report, now=now)
-    return await asyncio.to_thread(analyzer.analyze, submission.report, now=now)
+    with ANALYSIS_SECONDS.labels(submission.report.channel).time():
+        if len(submission.raw) <= INLINE_ANALYSIS_BYTES:
+            return analyzer.analyze(submission.report, now=now)
+        return await asyncio.to_thread(analyzer.analyze, submission.report, now=now)
 
 
 def _replay_retry(db: Database, principal: Principal, submission: Submission) -> SubmitResult:

@@ -27,6 +27,7 @@ from service.cases.models import Case
 from service.db import Database
 from service.ingest.models import Report
 from service.jobs.models import OutboxMessage
+from service.metrics.instruments import WRITER_BATCH
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 200
@@ -99,6 +100,7 @@ class GroupWriter:
                     stop = True
                     break
                 batch.append(item)
+            WRITER_BATCH.observe(len(batch))
             self._write_batch(batch)
             if stop:
                 return
