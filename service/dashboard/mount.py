@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
@@ -62,7 +64,7 @@ def _to_dashboard() -> Response:
 def _login_required(request: Request, _exc: LoginRequired) -> Response:
     if request.method in {"GET", "HEAD"}:
         target = request.url.path if request.url.path.startswith(BASE + "/") else BASE + "/"
-        return RedirectResponse(f"{BASE}/login?next={target}", status_code=303)
+        return RedirectResponse(f"{BASE}/login?next={quote(target, safe='/')}", status_code=303)
     audit_refusal(request, reason="no-session")
     return render(request, "error.html", status_code=403, message="Log in first.")
 
