@@ -82,3 +82,55 @@ def test_other_pages_render(admin: TestClient, reporter_key: str) -> None:
     assert "<svg" in admin.get("/dashboard/stats").text
     assert "threat.violence.direct" in admin.get("/dashboard/rules").text
     assert "login" in admin.get("/dashboard/audit").text
+
+
+def test_rows_count_similar_cases_from_the_same_sender(analyst: TestClient, reporter_key: str) -> None:
+    first = post_report(analyst, reporter_key, "sms_critical.json")["case_id"]
+    post_report(analyst, reporter_key, "sms_hostile.json")  # the same sender, another case
+    alone = post_report(analyst, reporter_key, "sms_second.json")["case_id"]
+    page = analyst.get("/dashboard/").text
+
+    def similar(case_id: str) -> str:
+        found = re.search(rf'data-case-id="{case_id}".*?<td class="num similar">(\d+)</td>', page, re.S)
+        assert found
+        return found.group(1)
+
+    assert similar(first) == "1"
+    assert similar(alone) == "0"
+
+
+def test_verdicts_give_each_rule_its_precision(analyst: TestClient, reporter_key: str) -> None:
+    confirmed = post_report(analyst, reporter_key, "sms_critical.json")["case_id"]
+    rejected = post_report(analyst, reporter_key, "sms_second.json")["case_id"]
+    token = csrf_of(analyst.get("/dashboard/").text)
+    for case_id, resolution in ((confirmed, "threat_confirmed"), (rejected, "not_a_threat")):
+        analyst.post(
+            f"/dashboard/cases/{case_id}/act",
+            data={"csrf_token": token, "action": "close", "resolution": resolution},
+            headers=ORIGIN,
+        )
+    rules = analyst.get("/dashboard/rules").text
+    # threat.violence.direct hit both messages: one confirmed, one rejected.
+    row = re.search(r"threat\.violence\.direct</td>.*?</tr>", rules, re.S)
+    assert row
+    assert [int(n) for n in re.findall(r'<td class="num">(\d+)</td>', row.group(0))][-2:] == [1, 1]
+    assert "50%" in row.group(0)
+    stats = analyst.get("/dashboard/stats").text
+    assert "&lt; 1 h: 2" in stats  # both verdicts within the hour
+
+
+def test_campaign_page_lists_reports_and_shared_entities(analyst: TestClient, reporter_key: str) -> None:
+    first = post_report(analyst, reporter_key, "sms_critical.json")["case_id"]
+    second = post_report(analyst, reporter_key, "sms_hostile.json")["case_id"]
+    page = analyst.get("/dashboard/")
+    merged = analyst.post(
+        "/dashboard/cases/merge",
+        data={"csrf_token": csrf_of(page.text), "case_ids": [first, second]},
+        headers=ORIGIN,
+    )
+    campaign = re.search(r'href="(/dashboard/campaigns/[0-9a-f-]+)"', merged.text)
+    assert campaign
+    body = analyst.get(campaign.group(1)).text
+    assert "+84961234567" in body  # the shared sender
+    assert body.count('<span class="level level-') == 2
+    assert "Victims per day" in body
