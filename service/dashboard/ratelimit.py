@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from service.dashboard.models import LoginAttempt
@@ -47,3 +47,8 @@ def record_attempt(
     db_session.add(
         LoginAttempt(at=now, name_key=name_key(name), remote_addr=remote_addr[:64], succeeded=succeeded)
     )
+
+
+def prune_attempts(db_session: Session, *, now: datetime, keep: timedelta) -> None:
+    """Forget attempts older than `keep`: they no longer count, and the table must not grow forever."""
+    db_session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - keep))

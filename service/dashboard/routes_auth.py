@@ -16,9 +16,9 @@ from starlette.responses import Response
 from service.audit.service import record_audit
 from service.auth.models import User
 from service.auth.service import verify_password
-from service.dashboard.ratelimit import login_blocked, record_attempt
+from service.dashboard.ratelimit import login_blocked, prune_attempts, record_attempt
 from service.dashboard.security import origin_allowed, remote_addr
-from service.dashboard.sessions import end_session, start_session
+from service.dashboard.sessions import end_session, prune_sessions, start_session
 from service.dashboard.web import (
     BASE,
     LOGIN_CSRF_COOKIE,
@@ -122,6 +122,8 @@ def _attempt(request: Request, username: str, password: str) -> tuple[str | None
         if not ok or user is None:
             db_session.commit()
             return None, "Wrong user name or password."
+        prune_attempts(db_session, now=now, keep=timedelta(days=1))
+        prune_sessions(db_session, now=now, idle=timedelta(minutes=config.idle_minutes))
         token = start_session(
             db_session,
             user=user,

@@ -83,3 +83,8 @@ def load_session(
 def end_session(db_session: Session, *, token: str) -> None:
     """Forget a session (logout)."""
     db_session.execute(delete(DashboardSession).where(DashboardSession.token_hash == token_hash(token)))
+
+
+def prune_sessions(db_session: Session, *, now: datetime, idle: timedelta) -> None:
+    """Delete sessions idle for longer than the timeout (they would be refused anyway)."""
+    db_session.execute(delete(DashboardSession).where(DashboardSession.last_seen_at < now - idle))
