@@ -36,6 +36,7 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=10 * MiB, gt=0)
     max_email_bytes: int = Field(default=10 * MiB, gt=0)
+    max_batch_lines: int = Field(default=1000, ge=1, le=100_000)
     max_sms_chars: int = Field(default=5000, gt=0)
     db_pool_size: int = Field(default=10, gt=0)
     access_log: bool = True

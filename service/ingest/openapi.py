@@ -19,6 +19,12 @@ REPORT_REQUEST_BODY: dict[str, Any] = {
     },
 }
 
+BATCH_REQUEST_BODY: dict[str, Any] = {
+    "required": True,
+    "description": "NDJSON: one report (the application/json body of POST /v1/reports) per line.",
+    "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+}
+
 PROBLEM = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 REPORT_CREATED_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "A retry: the first result, unchanged"},

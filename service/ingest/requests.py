@@ -14,6 +14,7 @@ from service.ingest.service import Submission
 JSON_TYPES = frozenset({"application/json"})
 CHANNELS = frozenset({"sms", "email"})
 EMAIL_TYPES = frozenset({"message/rfc822"})
+NDJSON_TYPES = frozenset({"application/x-ndjson", "application/jsonl", "application/jsonlines"})
 REPORT_ADAPTER: TypeAdapter[SmsReportCreate | EmailReportCreate] = TypeAdapter(ReportCreate)
 
 
