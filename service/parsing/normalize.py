@@ -17,8 +17,9 @@ Steps, in order (each named in `steps_applied` when it changed something):
   "app", "shoot"), except a letter typed twice in a word with diacritics ("thôii", "chếtt"). See
   text/squeeze.py for why.
 
-Cost: plain and Vietnamese text folds in C (decomposition, ASCII encoding) with identity spans, and a
-stage whose trigger is absent costs one str scan or one RE2 search.
+Cost: plain and Vietnamese text folds in C (decomposition, ASCII encoding) with identity spans (see
+text/folding.py); one RE2 set search tells which of separators, leetspeak and squeeze a text needs,
+so a stage whose candidates are absent costs nothing more.
 
 Word boundaries belong on the view, which is ASCII for Vietnamese and Latin text. Rule phrases must go
 through the same function (`normalize_phrase`) so both sides fold alike. Input longer than MAX_CHARS

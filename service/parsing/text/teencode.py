@@ -66,7 +66,7 @@ _SPLIT_MAX: Final = 400  # bytes; past this one RE2 search beats splitting the w
 _WORD_MASK: Final = bytes(code if chr(code).isascii() and chr(code).isalnum() else 32 for code in range(256))
 _DIGIT_BYTES: Final = frozenset(b"0123456789")
 _SMILEY_EYES: Final = frozenset(b":;=")
-_JOINERS: Final = frozenset(b"-/_@")
+_JOINERS: Final = frozenset(b"-/_@=&%#~")  # in names, domains, URLs and addresses
 _DOT: Final = ord(".")
 _TLD_WORDS: Final = frozenset(tld.encode() for tld in TLDS.split("|"))
 _SPACE: Final = 32

@@ -32,7 +32,17 @@ def test_teencode_still_expands_beside_quotes_and_punctuation() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["vao abc.cc nhe", "http://x.cc/a?b=1", "mail bob@abc.cc", "www.vcb.cc", "https://t.me/cc", "cc.vn/k"],
+    [
+        "vao abc.cc nhe",
+        "http://x.cc/a?b=1",
+        "mail bob@abc.cc",
+        "www.vcb.cc",
+        "https://t.me/cc",
+        "cc.vn/k",
+        "abc.cc:8080",
+        "https://x.vn/?q=cc&r=k#m",
+        "cc@gmail.com",
+    ],
 )
 def test_words_inside_domains_urls_and_addresses_are_not_teencode(text: str) -> None:
     assert normalize(text).text == text
