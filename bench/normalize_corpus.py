@@ -1,5 +1,8 @@
 """Normalise every text of a CSV corpus: count texts changed by each step, check spans, time it.
 
+Also counts the texts by folding path (whole text in C, sparse, character by character) and prints
+the slowest text's time, since no single text may take long.
+
 Usage: python bench/normalize_corpus.py FILE [--column NAME] [--show STEP]
 The column defaults to the first of free_text / content / text found in the header.
 """
@@ -15,7 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from service.parsing.normalize import normalize
+from service.parsing.normalize import default_normalizer, normalize
+from service.parsing.text.charfold import CharFolder
+from service.parsing.text.folding import fold_path
 
 TEXT_COLUMNS = ("free_text", "content", "text", "comment")
 
@@ -66,12 +71,19 @@ def main() -> None:
             shown += 1
             print(f"  {text[:100]!r}\n    -> {result.text[:100]!r}")
     elapsed = time.process_time() - started
+    slowest = 0.0
     for text in texts:
         bad_spans += check_spans(text)
+        began = time.process_time()
+        default_normalizer().normalize(text)
+        slowest = max(slowest, time.process_time() - began)
+    folder = CharFolder()
+    paths = Counter(fold_path(text, folder) for text in texts)
     chars = sum(len(t) for t in texts)
     print(f"{args.file.name}: {len(texts)} texts, {chars} chars, {errors} raised, {bad_spans} bad spans")
     per_text = elapsed / len(texts) * 1e6
     print(f"normalise: {elapsed:.3f} s, {len(texts) / elapsed:,.0f} texts/s, {per_text:.1f} µs CPU/text")
+    print(f"  slowest text {slowest * 1e3:.2f} ms; folding paths: {dict(paths.most_common())}")
     print(f"  {'any step':<12} {changed:>7} texts  ({changed / len(texts):6.1%})")
     for step, count in counts.most_common():
         print(f"  {step:<12} {count:>7} texts  ({count / len(texts):6.1%})")

@@ -67,6 +67,13 @@ def fold_chars(original: str, folder: CharFolder) -> tuple[MappedText, int]:
     return _fold_each(original, folder), flags
 
 
+def fold_path(original: str, folder: CharFolder) -> str:
+    """Which path folds a text: "whole", "sparse" or "each" (for benchmarks and tests)."""
+    if _fold_whole(original) is not None:
+        return "whole"
+    return "sparse" if _fold_sparse(original, folder) is not None else "each"
+
+
 def _fold_whole(original: str) -> tuple[str, int] | None:
     """The folded text and step mask when every character folds to exactly one ASCII character."""
     if original.isascii():

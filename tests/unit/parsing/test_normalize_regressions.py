@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from service.parsing.normalize import Normalizer, normalize, normalize_phrase
 from service.parsing.text.charfold import CharFolder
-from service.parsing.text.folding import fold_chars
+from service.parsing.text.folding import fold_chars, fold_path
 from service.parsing.text.squeeze import DOUBLED_WORDS, squeeze_word
 
 
@@ -155,6 +155,19 @@ def test_whole_text_folding_equals_folding_each_character(text: str) -> None:
     assert list(mapped.starts) == starts
     assert list(mapped.ends) == ends
     assert flags == expected_flags
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ("Tao sẽ GIẾT mày", "whole"),
+        ("g🔪i\u200bết", "sparse"),
+        ("gie\u0302\u0301t", "sparse"),
+        ("Straße", "each"),
+    ],
+)
+def test_each_folding_path_is_reached(text: str, path: str) -> None:
+    assert fold_path(text, CharFolder()) == path
 
 
 def _fold_reference(text: str, folder: CharFolder) -> tuple[str, list[int], list[int], int]:
