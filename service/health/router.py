@@ -41,7 +41,7 @@ def _check_database(request: Request) -> str:
 
 def _check_redis(request: Request) -> str:
     try:
-        request.app.state.publisher.connection.ping()
+        request.app.state.redis.ping()
         return "ok"
     except (redis.RedisError, OSError) as exc:
         return f"unavailable ({type(exc).__name__})"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from enum import Enum
@@ -54,9 +54,8 @@ Item = tuple[PendingReport, "Future[Outcome]"]
 class GroupWriter:
     """Writes `PendingReport`s for any number of threads; `write` returns once the report is committed."""
 
-    def __init__(self, db: Database, *, on_queued: Callable[[], None] | None = None) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
-        self.on_queued = on_queued
         self._queue: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -118,7 +117,6 @@ class GroupWriter:
         else:
             for _, future in batch:
                 future.set_result(Outcome.CREATED)
-        self._notify_queued(pending for pending, _ in batch)
 
     def _write_alone(self, item: Item) -> None:
         pending, future = item
@@ -135,10 +133,6 @@ class GroupWriter:
         with self.db.write_lock, self.db.session() as db_session:
             _insert_rows(db_session, batch)
             db_session.commit()
-
-    def _notify_queued(self, batch: Any) -> None:
-        if self.on_queued is not None and any(pending.outbox for pending in batch):
-            self.on_queued()
 
 
 def _insert_rows(db_session: Session, batch: Sequence[PendingReport]) -> None:

@@ -1,4 +1,4 @@
-"""Moves outbox rows onto RQ: woken right after a commit that queued work, and on a timer for the rest.
+"""Moves outbox rows onto RQ, polling the outbox a few times a second.
 
 The same loop runs the reconciler, which hands lost jobs back to the outbox.
 """
@@ -29,14 +29,7 @@ class OutboxPublisher:
         self.connection = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=1)
         self.job_timeout = job_timeout
         self.reconcile_every = reconcile_every
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._last_reconcile = 0.0
-
-    def kick(self) -> None:
-        """Ask the relay to publish now (called after a commit that wrote outbox rows)."""
-        self._wake.set()
 
     def publish_pending(self) -> int:
         """Publish every unpublished row now; returns how many."""
@@ -61,34 +54,16 @@ class OutboxPublisher:
                 job_timeout=self.job_timeout,
             )
 
-    def start(self, *, interval: float = 1.0) -> None:
-        """Run the relay in a daemon thread until `stop()`."""
-        self._thread = threading.Thread(
-            target=self.run_relay,
-            args=(self._stop,),
-            kwargs={"interval": interval},
-            daemon=True,
-            name="outbox-relay",
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
     def run_relay(self, stop: threading.Event, *, interval: float = 1.0) -> None:
         """Loop until `stop` is set: publish, reconcile now and then; outlives Redis and database outages."""
         while not stop.is_set():
-            self._wake.clear()
             try:
                 self._tick()
             except (redis.RedisError, OSError) as exc:
                 log.warning("redis unavailable, outbox left for the next attempt: %s", type(exc).__name__)
             except Exception:  # the relay must outlive any outage; it retries on the next tick
                 log.warning("outbox relay failed; retrying in %.0fs", interval, exc_info=True)
-            self._wake.wait(interval)
+            stop.wait(interval)
 
     def _tick(self) -> None:
         if time.monotonic() - self._last_reconcile >= self.reconcile_every:

@@ -21,6 +21,7 @@ from service.jobs.queue import QUEUES
 
 log = logging.getLogger(__name__)
 RESTART_DELAY = 1.0
+RELAY_INTERVAL = 0.2  # seconds between outbox polls: an indexed look-up for unpublished rows
 
 
 def run_queue_worker(*, redis_url: str, queue: str, fork: bool = False) -> None:
@@ -100,7 +101,11 @@ def run_worker_pool(
     publisher = OutboxPublisher(db, redis_url, job_timeout=job_timeout, reconcile_every=reconcile_every)
     supervisor = Supervisor(worker_commands())
     relay = threading.Thread(
-        target=publisher.run_relay, args=(supervisor.stopping,), daemon=True, name="outbox-relay"
+        target=publisher.run_relay,
+        args=(supervisor.stopping,),
+        kwargs={"interval": RELAY_INTERVAL},
+        daemon=True,
+        name="outbox-relay",
     )
     relay.start()
     if maintenance is not None:

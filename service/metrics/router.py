@@ -78,7 +78,7 @@ def _queue_gauges(request: Request, now: datetime) -> list[str]:
     depth, age, running, failed = [], [], [], []
     try:
         for name in QUEUES:
-            queue = Queue(name, connection=request.app.state.publisher.connection, serializer=JSONSerializer)
+            queue = Queue(name, connection=request.app.state.redis, serializer=JSONSerializer)
             labels = {"queue": name}
             depth.append((labels, queue.count))
             age.append((labels, _oldest_age(queue, now)))
