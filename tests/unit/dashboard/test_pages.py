@@ -134,3 +134,13 @@ def test_campaign_page_lists_reports_and_shared_entities(analyst: TestClient, re
     assert "+84961234567" in body  # the shared sender
     assert body.count('<span class="level level-') == 2
     assert "Victims per day" in body
+
+
+def test_rules_page_shows_what_a_shadow_rule_would_have_hit(analyst: TestClient, reporter_key: str) -> None:
+    report = post_report(analyst, reporter_key, "sms_critical.json")
+    shadow = [hit["rule"] for hit in report["hits"] if hit["shadow"]]
+    assert shadow, "the fixture should hit a shadow rule"
+    rules = analyst.get("/dashboard/rules").text
+    row = re.search(re.escape(shadow[0]) + r" <span class=\"tag\">shadow</span></td>.*?</tr>", rules, re.S)
+    assert row, rules[rules.find(shadow[0]) - 300 : rules.find(shadow[0]) + 800]
+    assert f'href="/dashboard/cases/{report["case_id"]}"' in row.group(0)
