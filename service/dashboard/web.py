@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader
 from starlette.responses import Response
@@ -107,12 +108,12 @@ def audit_refusal(request: Request, *, reason: str, actor: str = "anonymous", ro
 async def csrf_checked(request: Request, viewer: Annotated[Viewer, Depends(current_viewer)]) -> Viewer:
     """Every state-changing request: same Origin, and the session's CSRF token in the form."""
     if not origin_allowed(request):
-        audit_refusal(request, reason="origin", actor=viewer.name, role=viewer.role)
+        await run_in_threadpool(audit_refusal, request, reason="origin", actor=viewer.name, role=viewer.role)
         raise DashboardRefusal(403, "This request did not come from this dashboard (Origin check failed).")
     form = await request.form()
     sent = form.get("csrf_token")
     if not isinstance(sent, str) or not hmac.compare_digest(sent, viewer.csrf_token):
-        audit_refusal(request, reason="csrf", actor=viewer.name, role=viewer.role)
+        await run_in_threadpool(audit_refusal, request, reason="csrf", actor=viewer.name, role=viewer.role)
         raise DashboardRefusal(403, "The form's security token is missing or stale: reload the page.")
     return viewer
 
