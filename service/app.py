@@ -43,7 +43,7 @@ def create_app(settings: Settings, *, db: Database, analyzer: Analyzer, redis_ur
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         reloader.start()
         yield
-        writer.stop()
+        await writer.drain()
         reloader.stop()
 
     app = FastAPI(

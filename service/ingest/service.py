@@ -73,7 +73,7 @@ async def submit_report(
     analysis = await _analyze(analyzer, submission, now)
     pending = pending_report(principal, submission, analysis, now=now, policy=policy)
     stored_from = time.perf_counter()
-    if await asyncio.wrap_future(writer.submit(pending)) is Outcome.CREATED:
+    if await writer.write(pending) is Outcome.CREATED:
         STORE_SECONDS.observe(time.perf_counter() - stored_from)
         REPORTS.labels(submission.report.channel, pending.report["level"]).inc()
         return SubmitResult(report_json(pending.report), created=True)

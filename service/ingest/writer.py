@@ -1,7 +1,7 @@
-"""Group commit: one thread stores the reports of many concurrent requests in one transaction.
+"""Group commit: the reports of many concurrent requests are stored in one transaction.
 
 A commit costs far more than an insert (an fsync on PostgreSQL, the write lock on SQLite), so under load the
-writer takes every report waiting in its queue, inserts them with one statement per table and commits once.
+writer takes every report waiting, inserts them with one statement per table and commits once.
 Each report is whole in that transaction: its case and outbox rows go in beside it or not at all. When a batch
 fails on a unique constraint (a retried report), the batch is written again one report per transaction, so
 one retry never sinks its neighbours; the retry itself comes back as `DUPLICATE`.
@@ -9,11 +9,9 @@ one retry never sinks its neighbours; the retry itself comes back as `DUPLICATE`
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import queue
-import threading
 from collections.abc import Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -48,86 +46,66 @@ class PendingReport:
     indicators: list[dict[str, Any]] = field(default_factory=list)
 
 
-Item = tuple[PendingReport, "Future[Outcome]"]
+Waiting = tuple[PendingReport, "asyncio.Future[Outcome]"]
 
 
 class GroupWriter:
-    """Writes `PendingReport`s for any number of threads; `write` returns once the report is committed."""
+    """Group commit on the event loop: reports that arrive while a batch commits go in the next batch.
+
+    Only the commit leaves the loop (one thread hop per batch, not per report), and the callers' futures are
+    resolved on the loop itself, so a report costs no cross-thread wake-up of its own.
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._queue: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._start_lock = threading.Lock()
+        self._waiting: list[Waiting] = []
+        self._flusher: asyncio.Task[None] | None = None
 
-    def submit(self, pending: PendingReport) -> Future[Outcome]:
-        """Queue one report; the future resolves once its transaction has committed."""
-        future: Future[Outcome] = Future()
-        self._ensure_started()
-        self._queue.put((pending, future))
-        return future
+    async def write(self, pending: PendingReport) -> Outcome:
+        """Store one report; returns once its transaction has committed."""
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._waiting.append((pending, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
 
-    def write(self, pending: PendingReport) -> Outcome:
-        """Store one report, blocking until its transaction commits."""
-        return self.submit(pending).result()
+    async def drain(self) -> None:
+        """Wait for every queued report to be written (at shutdown)."""
+        if self._flusher is not None:
+            await self._flusher
 
-    def stop(self) -> None:
-        """Write what is queued, then end the writer thread."""
-        with self._start_lock:
-            thread, self._thread = self._thread, None
-        if thread is not None:
-            self._queue.put(None)
-            thread.join(timeout=30)
-
-    def _ensure_started(self) -> None:
-        if self._thread is None:
-            with self._start_lock:
-                if self._thread is None:
-                    self._thread = threading.Thread(target=self._run, daemon=True, name="report-writer")
-                    self._thread.start()
-
-    def _run(self) -> None:
-        while (first := self._queue.get()) is not None:
-            batch = [first]
-            stop = False
-            while len(batch) < MAX_BATCH:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    stop = True
-                    break
-                batch.append(item)
+    async def _flush(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
             WRITER_BATCH.observe(len(batch))
-            self._write_batch(batch)
-            if stop:
-                return
+            try:
+                outcomes = await asyncio.to_thread(self.commit_batch, [pending for pending, _ in batch])
+            except Exception as exc:  # the callers get the error; the next batch is tried afresh
+                outcomes = [exc] * len(batch)
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if future.done():  # the caller went away; the report is stored all the same
+                    continue
+                if isinstance(outcome, Outcome):
+                    future.set_result(outcome)
+                else:
+                    future.set_exception(outcome)
 
-    def _write_batch(self, batch: list[Item]) -> None:
+    def commit_batch(self, batch: Sequence[PendingReport]) -> list[Outcome | Exception]:
+        """Write a batch in one transaction; on a unique-key clash, each report in its own (blocking)."""
         try:
-            self._commit([pending for pending, _ in batch])
+            self._commit(batch)
         except IntegrityError:
-            for item in batch:
-                self._write_alone(item)
-        except Exception as exc:  # the callers get the error; the writer lives on for the next batch
-            for _, future in batch:
-                future.set_exception(exc)
-            return
-        else:
-            for _, future in batch:
-                future.set_result(Outcome.CREATED)
+            return [self._commit_alone(pending) for pending in batch]
+        return [Outcome.CREATED] * len(batch)
 
-    def _write_alone(self, item: Item) -> None:
-        pending, future = item
+    def _commit_alone(self, pending: PendingReport) -> Outcome | Exception:
         try:
             self._commit([pending])
         except IntegrityError:
-            future.set_result(Outcome.DUPLICATE)
-        except Exception as exc:
-            future.set_exception(exc)
-        else:
-            future.set_result(Outcome.CREATED)
+            return Outcome.DUPLICATE
+        except Exception as exc:  # this report's error goes to its caller only
+            return exc
+        return Outcome.CREATED
 
     def _commit(self, batch: Sequence[PendingReport]) -> None:
         with self.db.write_lock, self.db.session() as db_session:

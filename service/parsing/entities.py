@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Final
 
 from service.parsing.data.entity_tables import BANKS, FILLER_WORDS, SHORTENERS, TLDS, WEAK_TLDS
 from service.parsing.phones import parse_phone
+from service.parsing.records import record_dict
 from service.parsing.text.fastre import FastPattern
 
 __all__ = [
@@ -91,7 +92,7 @@ class Entities:
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready lists (spans as [start, end])."""
-        return asdict(self)
+        return record_dict(self)
 
 
 _URL: Final = FastPattern(

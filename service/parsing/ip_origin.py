@@ -18,7 +18,7 @@ import bisect
 import ipaddress
 import socket
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Final
@@ -33,6 +33,7 @@ from service.parsing.data.geo_sources import (
     open_mmdb,
 )
 from service.parsing.data.ip_lists import HostingList, IpList
+from service.parsing.records import record_dict
 
 __all__ = [
     "HostingList",
@@ -68,7 +69,7 @@ class IpInfo:
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready fields."""
-        return {**asdict(self), "data_versions": dict(self.data_versions)}
+        return {**record_dict(self), "data_versions": dict(self.data_versions)}
 
 
 # IANA special-purpose blocks (RFC 6890 and successors). Checked with one bisect: ipaddress's

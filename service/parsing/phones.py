@@ -12,13 +12,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
 import phonenumbers
 from phonenumbers import PhoneNumberType, carrier, shortnumberinfo
 from phonenumbers.phonenumber import PhoneNumber
+
+from service.parsing.records import record_dict
 
 __all__ = ["MAX_INPUT_CHARS", "PhoneInfo", "SenderParseError", "parse_phone"]
 
@@ -88,7 +90,7 @@ class PhoneInfo:
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready fields."""
-        return asdict(self)
+        return record_dict(self)
 
 
 def parse_phone(raw: str, *, default_region: str = "VN") -> PhoneInfo:
