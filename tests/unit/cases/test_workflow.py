@@ -10,10 +10,13 @@ from service.db import Database, utcnow
 def test_folding_a_more_urgent_case_lifts_the_primary(db: Database) -> None:
     now = utcnow()
     with db.session() as db_session:
-        primary = Case(id="p", status="new", lane="review", level="high", score=9, report_count=1, created_at=now,
-                       updated_at=now, sla_due_at=now + timedelta(hours=8))  # fmt: skip
-        urgent = Case(id="u", status="new", lane="urgent", level="critical", score=30, report_count=1, created_at=now,
-                      updated_at=now, sla_due_at=now + timedelta(hours=2))  # fmt: skip
+        stamps = {"status": "new", "report_count": 1, "created_at": now, "updated_at": now}
+        primary = Case(
+            id="p", lane="review", level="high", score=9, sla_due_at=now + timedelta(hours=8), **stamps
+        )
+        urgent = Case(
+            id="u", lane="urgent", level="critical", score=30, sla_due_at=now + timedelta(hours=2), **stamps
+        )
         db_session.add_all([primary, urgent])
         db_session.flush()
         fold_into(db_session, urgent, primary, actor="test", at=now)
