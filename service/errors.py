@@ -177,6 +177,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if request.url.path.startswith("/v1/reports"):
+            REJECTED.labels("500").inc()
         return problem_response(
             500, "Internal Server Error", "An internal error occurred; it has been logged."
         )
