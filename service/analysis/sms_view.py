@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from service.parsing.operator_facts import OperatorFacts
-from service.parsing.sender import classify_sender
-
 from service.analysis.inputs import SmsInput
 from service.analysis.view import MessageView, prefixed
+from service.parsing.operator_facts import OperatorFacts
+from service.parsing.sender import classify_sender
 
 
 def sms_view(sms: SmsInput, *, home_region: str, now: datetime) -> MessageView:
