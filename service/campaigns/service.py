@@ -17,6 +17,7 @@ from service.ingest.models import Report
 
 TEMPLATE_MATCHES = 2  # sketch hashes two reports must share to count as one template
 MAX_LOOSE = 1000  # related reports not yet in a campaign, taken in per run
+MAX_SCANNED = 20_000  # related reports read per run; a campaign bigger than this links through its newest
 CORRELATION_LOCK = 0x7472_6961  # "tria": one correlation at a time across every worker process
 
 
@@ -58,14 +59,15 @@ def find_related(db_session: Session, report: Report, *, since: datetime) -> Rel
         .having(func.count() >= TEMPLATE_MATCHES)
     )
     related = union(exact, template).subquery()
-    in_related = Report.id.in_(select(related.c.report_id))
-    campaign_ids = db_session.scalars(
-        select(Report.campaign_id).where(in_related, Report.campaign_id.is_not(None)).distinct()
+    # One pass over the related reports: their campaigns, and the few not in a campaign yet.
+    members = db_session.execute(
+        select(Report.id, Report.campaign_id)
+        .where(Report.id.in_(select(related.c.report_id)))
+        .limit(MAX_SCANNED)
     ).all()
-    loose_ids = db_session.scalars(
-        select(Report.id).where(in_related, Report.campaign_id.is_(None)).limit(MAX_LOOSE)
-    ).all()
-    return Related(tuple(c for c in campaign_ids if c), tuple(loose_ids))
+    campaign_ids = sorted({campaign for _, campaign in members if campaign})
+    loose_ids = [report_id for report_id, campaign in members if campaign is None][:MAX_LOOSE]
+    return Related(tuple(campaign_ids), tuple(loose_ids))
 
 
 def _others(report_id: str, since: datetime) -> Select[Any]:

@@ -22,7 +22,7 @@ from service.campaigns.service import find_related, join_campaign, lock_correlat
 from service.cases.ladder import LadderStep
 from service.cases.models import Case
 from service.cases.sla import SlaPolicy
-from service.cases.workflow import fold_into, move, raise_level, record, refresh_counts
+from service.cases.workflow import LEVEL_RANK, fold_into, move, raise_level, record, refresh_counts
 from service.dnscheck.service import DNS_JOB
 from service.ingest.models import Report
 from service.jobs.queue import queue_once
@@ -96,6 +96,9 @@ def _primary_case(
 def _apply_ladder(
     db_session: Session, campaign: Campaign, case: Case | None, policy: TriagePolicy, *, now: datetime
 ) -> Case | None:
+    top = max((LEVEL_RANK[step.level] for step in policy.ladder), default=0)
+    if case is not None and LEVEL_RANK.get(case.level, 0) >= top:
+        return case  # already as urgent as the ladder can make it: no need to count
     step = _step_reached(db_session, campaign, policy, now=now)
     if step is None:
         return case
