@@ -6,7 +6,6 @@ Production refuses to start on unsafe defaults instead of silently running on th
 
 from __future__ import annotations
 
-import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -93,11 +92,6 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
-
-
-def new_secret() -> str:
-    """A fresh random secret for generated demo configuration."""
-    return secrets.token_urlsafe(48)
 
 
 @lru_cache(maxsize=1)

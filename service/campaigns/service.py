@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select, text, tuple_, union, update
@@ -130,10 +130,6 @@ def reports_since(db_session: Session, campaign_id: str, since: datetime) -> int
         )
         or 0
     )
-
-
-def window_start(now: datetime, days: int) -> datetime:
-    return now - timedelta(days=days)
 
 
 def _iso(value: datetime | None) -> str | None:
