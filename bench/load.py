@@ -37,6 +37,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -360,36 +361,57 @@ class Outcome:
 
 
 class ReplicaPool:
-    """Keep-alive connections to one API replica, at most `size` at a time."""
+    """Keep-alive connections to one API replica, at most `size` at a time.
+
+    As HTTP clients do, a connection idle for longer than the server keeps it (uvicorn: 5 s) is dropped, and
+    a request that got no byte back on a reused connection (closed by the server as it was sent) is sent once
+    more on a new one. A retried request that had been stored would come back as a 200 replay, and is counted.
+    """
+
+    IDLE_SECONDS = 3.0
 
     def __init__(self, port: int, size: int) -> None:
         self.port = port
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
         self.slots = asyncio.Semaphore(size)
+        self.retries = 0
 
     async def send(self, planned: Planned) -> tuple[int, bytes]:
         async with self.slots:
-            for attempt in range(2):
-                reused = bool(self.idle)
-                reader, writer = self.idle.pop() if reused else await asyncio.open_connection(HOST, self.port)
-                try:
-                    writer.write(planned.head + planned.body)
-                    status, body, keep = await _read_response(reader)
-                except (asyncio.IncompleteReadError, ConnectionError):
-                    writer.close()
-                    # A kept-alive connection the server closed while idle: resend once on a new one.
-                    if reused and attempt == 0:
-                        continue
+            try:
+                return await self._send_on(await self._connection(fresh=False), planned)
+            except (asyncio.IncompleteReadError, ConnectionError) as exc:
+                if isinstance(exc, asyncio.IncompleteReadError) and exc.partial:
                     raise
-                if keep:
-                    self.idle.append((reader, writer))
-                else:
-                    writer.close()
-                return status, body
-        raise AssertionError("unreachable")
+                self.retries += 1
+                return await self._send_on(await self._connection(fresh=True), planned)
+
+    async def _connection(self, *, fresh: bool) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        while self.idle and not fresh:
+            reader, writer, since = self.idle.pop()
+            if time.monotonic() - since < self.IDLE_SECONDS:
+                return reader, writer
+            writer.close()
+        return await asyncio.open_connection(HOST, self.port)
+
+    async def _send_on(
+        self, connection: tuple[asyncio.StreamReader, asyncio.StreamWriter], planned: Planned
+    ) -> tuple[int, bytes]:
+        reader, writer = connection
+        try:
+            writer.write(planned.head + planned.body)
+            status, body, keep = await _read_response(reader)
+        except BaseException:
+            writer.close()
+            raise
+        if keep:
+            self.idle.append((reader, writer, time.monotonic()))
+        else:
+            writer.close()
+        return status, body
 
     def close(self) -> None:
-        for _reader, writer in self.idle:
+        for _reader, writer, _since in self.idle:
             writer.close()
         self.idle.clear()
 
@@ -509,6 +531,15 @@ class Fleet:
     def ports(self) -> list[int]:
         return [member.port for member in self.members if member.port is not None]
 
+    def republished(self) -> int:
+        """Jobs the reconcilers took for lost and published again, from the worker pools' logs."""
+        total = 0
+        for member in self.members:
+            for line in member.log.read_text(errors="replace").splitlines():
+                if "lost job(s) published again" in line:
+                    total += int(line.split("reconciler: ", 1)[1].split()[0])
+        return total
+
     def deaths(self) -> list[str]:
         """Processes that exited (with their exit code) or child workers that were replaced."""
         dead = []
@@ -626,6 +657,16 @@ class Store:
             ).fetchall()
         return {row[0]: (row[1], row[2]) for row in rows}
 
+    def backends(self) -> dict[str, int]:
+        """This database's busy backends, by what they wait on ("cpu" when on nothing)."""
+        with psycopg.connect(self.dsn) as conn:
+            rows = conn.execute(
+                "SELECT coalesce(wait_event_type || ':' || wait_event, 'cpu'), count(*) "
+                "FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' "
+                "AND pid <> pg_backend_pid() GROUP BY 1"
+            ).fetchall()
+        return {str(row[0]): int(row[1]) for row in rows}
+
     def waiting(self, prefix: str) -> tuple[int, int]:
         """(reports not yet enriched, of which high or critical)."""
         with psycopg.connect(self.dsn) as conn:
@@ -699,16 +740,37 @@ def gauges(samples: dict[str, list[tuple[dict[str, str], float]]], name: str) ->
 class Sample:
     at: float
     depth: dict[str, float]
-    oldest: dict[str, float]
+    oldest: dict[str, float]  # as /metrics reports it
     outbox_pending: float
     outbox_lag: float
+    oldest_in_redis: dict[str, float] = field(default_factory=dict)  # read from the queue's first job
+    db_backends: dict[str, int] = field(default_factory=dict)  # our database's backends by what they wait on
 
 
-async def sampler(port: int, started: float, into: list[Sample], stop: asyncio.Event) -> None:
-    """Queue depth and age and outbox lag every SAMPLE_EVERY seconds, until `stop`."""
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def queue_ages(connection: redis.Redis) -> dict[str, float]:
+    """Age of the first job of each RQ queue, read from Redis (its job hash's enqueued_at)."""
+    ages = {}
+    now = time.time()
+    for queue in QUEUES:
+        first = connection.lindex(f"rq:queue:{queue}", 0)
+        enqueued = connection.hget(f"rq:job:{_text(first)}", "enqueued_at") if first else None
+        if enqueued:
+            moment = datetime.fromisoformat(_text(enqueued).replace("Z", "+00:00"))
+            ages[queue] = round(now - moment.timestamp(), 1)
+        else:
+            ages[queue] = 0.0
+    return ages
+
+
+async def sampler(context: Context, started: float, into: list[Sample], stop: asyncio.Event) -> None:
+    """Queue depth and age, outbox lag and database waits every SAMPLE_EVERY seconds, until `stop`."""
     while not stop.is_set():
         try:
-            samples = await asyncio.to_thread(scrape, port)
+            samples = await asyncio.to_thread(scrape, context.fleet.ports[0])
             into.append(
                 Sample(
                     at=time.monotonic() - started,
@@ -716,9 +778,11 @@ async def sampler(port: int, started: float, into: list[Sample], stop: asyncio.E
                     oldest=gauges(samples, "triage_queue_oldest_seconds"),
                     outbox_pending=gauges(samples, "triage_outbox_pending").get("", 0.0),
                     outbox_lag=gauges(samples, "triage_outbox_lag_seconds").get("", 0.0),
+                    oldest_in_redis=await asyncio.to_thread(queue_ages, context.redis),
+                    db_backends=await asyncio.to_thread(context.store.backends),
                 )
             )
-        except (httpx.HTTPError, ValueError):
+        except (httpx.HTTPError, ValueError, redis.RedisError, psycopg.Error):
             pass
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), SAMPLE_EVERY)
@@ -789,6 +853,9 @@ async def drive(
         await asyncio.wait(tasks, timeout=REQUEST_TIMEOUT + 10)
     for pool in pools:
         pool.close()
+    retried = sum(pool.retries for pool in pools)
+    if retried:
+        print(f"(resent {retried} requests whose kept-alive connection the server had closed)")
     return outcomes
 
 
@@ -824,7 +891,7 @@ async def run_phase(
     self_before = resource.getrusage(resource.RUSAGE_SELF)
     stop = asyncio.Event()
     started = time.monotonic()
-    watcher = asyncio.ensure_future(sampler(fleet.ports[0], started, result.samples, stop))
+    watcher = asyncio.ensure_future(sampler(context, started, result.samples, stop))
     print(
         f"\n== phase {name}: {rate:.0f} requests/s for {seconds:.0f} s, {hostile_share:.0%} hostile",
         flush=True,
@@ -860,6 +927,9 @@ class Context:
     fleet: Fleet
     store: Store
     factory: RequestFactory
+    redis: redis.Redis
+    # False: latency and drain time are printed but do not decide the exit status (the tests' tiny runs).
+    judge_timing: bool = True
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -929,6 +999,7 @@ def summarise(
         "drain_all_seconds": None if all_drain is None else round(all_drain, 1),
         "not_enriched_after_timeout": left,
         "deaths": deaths,
+        "jobs_republished_by_reconciler_so_far": context.fleet.republished(),
         "cpu": cpu,
         "saturation": saturation(result, metrics, cpu),
         "metrics": metrics_summary(metrics),
@@ -941,6 +1012,9 @@ def summarise(
         "zero lost reports (rows = 201s)": not lost and not phantom and len(stored) == len(accepted),
         "drained within 5 min": all_drain is not None and all_drain <= PASS_DRAIN_SECONDS,
     }
+    if not context.judge_timing:
+        for check in ("benign p95 < 800 ms", "drained within 5 min"):
+            result.figures.setdefault("not_judged", {})[check] = result.checks.pop(check)
     print_phase(result)
 
 
@@ -984,7 +1058,7 @@ def saturation(
     for sample in result.samples:
         if sample.at > result.seconds + 1:
             break
-        if max(sample.oldest.values(), default=0) > 30:
+        if max(sample.oldest_in_redis.values(), default=0) > 30:
             crossings.setdefault("queue age > 30 s (workers behind)", sample.at)
         if sample.outbox_lag > 5:
             crossings.setdefault("outbox lag > 5 s (relay behind)", sample.at)
@@ -1002,13 +1076,27 @@ def saturation(
     shares["load generator"] = cpu["load_generator_cpu_seconds"]
     load = max(cpu["load_seconds"], 1e-9)
     peak = {queue: max((s.depth.get(queue, 0) for s in result.samples), default=0) for queue in QUEUES}
-    oldest = {queue: max((s.oldest.get(queue, 0) for s in result.samples), default=0) for queue in QUEUES}
+    oldest = {
+        queue: max((s.oldest_in_redis.get(queue, 0) for s in result.samples), default=0) for queue in QUEUES
+    }
+    metric_oldest = max((max(s.oldest.values(), default=0) for s in result.samples), default=0)
+    during_load = [s for s in result.samples if s.at <= result.seconds + 1] or result.samples
+    waits: dict[str, int] = {}
+    for sample in during_load:
+        for what, count in sample.db_backends.items():
+            waits[what] = waits.get(what, 0) + count
+    lock_waits = [sum(n for w, n in s.db_backends.items() if w.startswith("Lock")) for s in during_load]
     return {
         "first": sorted(crossings.items(), key=lambda item: item[1]),
         "cores_used": {group: round(seconds / load, 2) for group, seconds in shares.items()},
         "machine_busy_percent": cpu["machine_busy_percent"],
         "peak_queue_depth": peak,
         "peak_queue_age_seconds": oldest,
+        "peak_queue_age_from_metric": metric_oldest,
+        "db_active_backends_mean": {
+            what: round(total / max(1, len(during_load)), 2) for what, total in sorted(waits.items())
+        },
+        "db_lock_waiters_peak": max(lock_waits, default=0),
         "peak_outbox_lag_seconds": max((s.outbox_lag for s in result.samples), default=0.0),
     }
 
@@ -1039,7 +1127,13 @@ def print_phase(result: PhaseResult) -> None:
     print(f"saturates first: {first}")
     print(f"cores used: {s['cores_used']}; machine busy {s['machine_busy_percent']} % (2 cores, shared)")
     print(
-        f"peak queue depth {s['peak_queue_depth']}, peak queue age {s['peak_queue_age_seconds']} s, "
+        f"database backends during the load, mean by wait: {s['db_active_backends_mean']}; "
+        f"peak lock waiters {s['db_lock_waiters_peak']}"
+    )
+    print(
+        f"peak queue depth {s['peak_queue_depth']}, "
+        f"peak queue age (from Redis) {s['peak_queue_age_seconds']} s "
+        f"(/metrics said {s['peak_queue_age_from_metric']} s), "
         f"peak outbox lag {s['peak_outbox_lag_seconds']} s"
     )
     print("cpu seconds per process during the load:")
@@ -1048,10 +1142,13 @@ def print_phase(result: PhaseResult) -> None:
     print("metrics per replica:")
     for name, values in f["metrics"].items():
         print(f"  {name}: {json.dumps(values, ensure_ascii=False)}")
+    print(f"jobs the reconcilers published again (run so far): {f['jobs_republished_by_reconciler_so_far']}")
     for what in f["deaths"]:
         print(f"  DIED: {what}")
     for check, ok in result.checks.items():
         print(f"  [{'pass' if ok else 'FAIL'}] {check}")
+    for check, ok in f.get("not_judged", {}).items():
+        print(f"  [{'pass' if ok else 'fail'}, not judged] {check}")
     print(f"phase {result.name}: {'PASS' if result.passed else 'FAIL'}", flush=True)
 
 
@@ -1146,7 +1243,10 @@ def main() -> int:
             factory = RequestFactory(
                 key=key, run_id=f"{os.getpid()}", email_share=args.email_share, max_body=10 * MiB
             )
-            context = Context(fleet, Store(database_url), factory)
+            connection = redis.Redis.from_url(args.redis_url)
+            context = Context(
+                fleet, Store(database_url), factory, connection, judge_timing=not args.no_timing_checks
+            )
             warm_up(context)
             results = asyncio.run(run_phases(context, args))
             memory = peak_memory(fleet)
@@ -1209,6 +1309,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--step-seconds", type=float, default=60)
     parser.add_argument("--max-rate", type=float, default=2000)
     parser.add_argument("--json", help="write the figures to this file")
+    parser.add_argument(
+        "--no-timing-checks",
+        action="store_true",
+        help="print p95 and drain time, but pass or fail without them",
+    )
     args = parser.parse_args()
     args.rate = args.rate or 3 * args.peak
     if args.rate <= 0 or args.seconds <= 0:
