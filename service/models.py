@@ -2,7 +2,7 @@
 
 from service.audit.models import AuditEntry
 from service.auth.models import ApiKey, Reporter, User
-from service.campaigns.models import Campaign, ReportIndicator
+from service.campaigns.models import Campaign, CampaignIndicator, ReportIndicator
 from service.cases.models import Case, CaseEvent
 from service.dashboard.models import DashboardSession, LoginAttempt
 from service.db import Base
@@ -14,6 +14,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Campaign",
+    "CampaignIndicator",
     "Case",
     "CaseEvent",
     "DashboardSession",

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 
 from service.cases.triage import TriagePolicy
 from service.cases.triage import triage_report as triage_report_service
+from service.cases.triage import triage_reports as triage_reports_service
 from service.config import get_settings
 from service.db import Database, utcnow
 from service.dnscheck.service import check_dns as check_dns_service
 from service.notify.service import notify_case as notify_case_service
 from service.runtime import build_database, build_triage_policy
+
+log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=1)
@@ -28,6 +32,36 @@ def triage_report(report_id: str) -> None:
     with _database().session() as db_session:
         triage_report_service(db_session=db_session, report_id=report_id, policy=_policy(), now=utcnow())
         db_session.commit()
+
+
+def triage_reports(report_ids: list[str]) -> None:
+    """A batch of `triage_report`, in one transaction. Idempotent.
+
+    If the batch fails, each report is tried again on its own, so one report that cannot be triaged holds
+    back only itself; the job then fails (and RQ retries it) only for that one.
+    """
+    try:
+        with _database().session() as db_session:
+            triage_reports_service(
+                db_session=db_session, report_ids=report_ids, policy=_policy(), now=utcnow()
+            )
+            db_session.commit()
+        return
+    except Exception as exc:  # the report ids are retried one by one below
+        log.warning(
+            "triage batch of %d failed (%s); retrying one by one", len(report_ids), type(exc).__name__
+        )
+    failed = []
+    for report_id in report_ids:
+        try:
+            triage_report(report_id)
+        except Exception as exc:  # counted, and raised once the batch is through
+            log.warning("triage of report %s failed: %s", report_id, type(exc).__name__)
+            failed.append(report_id)
+    if failed:
+        raise RuntimeError(
+            f"triage failed for {len(failed)} of {len(report_ids)} reports: {', '.join(failed)}"
+        )
 
 
 def notify_case(case_id: str) -> None:

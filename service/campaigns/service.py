@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, text, tuple_, union, update
+from sqlalchemy import CompoundSelect, and_, case, delete, false, func, or_, select, text, union, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from service.analysis.indicators import TEMPLATE
-from service.campaigns.models import Campaign, ReportIndicator
+from service.campaigns.models import Campaign, CampaignIndicator, ReportIndicator
 from service.cases.models import Case
 from service.ingest.models import Report
 
 TEMPLATE_MATCHES = 2  # sketch hashes two reports must share to count as one template
 MAX_LOOSE = 1000  # related reports not yet in a campaign, taken in per run
-MAX_SCANNED = 20_000  # related reports read per run; a campaign bigger than this links through its newest
 CORRELATION_LOCK = 0x7472_6961  # "tria": one correlation at a time across every worker process
 
 
@@ -36,69 +38,203 @@ class Related:
 
     campaign_ids: tuple[str, ...]
     loose_ids: tuple[str, ...]
+    indicators: tuple[tuple[str, str], ...] = ()  # the report's own (kind, value hash) pairs
 
     def __bool__(self) -> bool:
         return bool(self.campaign_ids or self.loose_ids)
 
 
-def find_related(db_session: Session, report: Report, *, since: datetime) -> Related:
-    """Reports since `since` sharing an exact indicator, or enough of the template sketch, by campaign.
+def find_related(
+    db_session: Session,
+    report: Report,
+    *,
+    since: datetime,
+    indicators: Sequence[tuple[str, str]] | None = None,
+) -> Related:
+    """Campaigns and loose reports seen since `since` that share an exact indicator or the template.
 
-    A big campaign costs one indexed look-up per indicator, not one row per member: members already in a
-    campaign are seen through their campaign id.
+    Two indexed look-ups by indicator value, whatever the campaigns' sizes: a campaign answers through its
+    own indicator rows, and only reports in no campaign yet are looked up one by one.
     """
-    mine = select(ReportIndicator.kind, ReportIndicator.value_hash).where(
-        ReportIndicator.report_id == report.id
+    mine = list(indicators) if indicators is not None else indicators_of(db_session, report.id)
+    if not mine:
+        return Related((), ())
+    campaigns = _by_indicator(CampaignIndicator.campaign_id, CampaignIndicator, mine, since)
+    loose = _by_indicator(
+        ReportIndicator.report_id,
+        ReportIndicator,
+        mine,
+        since,
+        ReportIndicator.campaign_id.is_(None),
+        ReportIndicator.report_id != report.id,
     )
-    pair = tuple_(ReportIndicator.kind, ReportIndicator.value_hash)
-    exact = _others(report.id, since).where(pair.in_(mine.where(ReportIndicator.kind != TEMPLATE)))
-    template = (
-        _others(report.id, since)
-        .where(pair.in_(mine.where(ReportIndicator.kind == TEMPLATE)))
-        .group_by(ReportIndicator.report_id)
-        .having(func.count() >= TEMPLATE_MATCHES)
-    )
-    related = union(exact, template).subquery()
-    # One pass over the related reports: their campaigns, and the few not in a campaign yet.
-    members = db_session.execute(
-        select(Report.id, Report.campaign_id)
-        .where(Report.id.in_(select(related.c.report_id)))
-        .limit(MAX_SCANNED)
-    ).all()
-    campaign_ids = sorted({campaign for _, campaign in members if campaign})
-    loose_ids = [report_id for report_id, campaign in members if campaign is None][:MAX_LOOSE]
-    return Related(tuple(campaign_ids), tuple(loose_ids))
-
-
-def _others(report_id: str, since: datetime) -> Select[Any]:
-    return select(ReportIndicator.report_id).where(
-        ReportIndicator.report_id != report_id, ReportIndicator.seen_at >= since
+    return Related(
+        tuple(sorted(db_session.scalars(campaigns))),
+        tuple(db_session.scalars(loose.limit(MAX_LOOSE))),
+        tuple(mine),
     )
 
 
-def join_campaign(db_session: Session, report: Report, related: Related, *, now: datetime) -> Campaign:
+def indicators_of(db_session: Session, report_id: str) -> list[tuple[str, str]]:
+    """The report's (kind, value hash) pairs."""
+    return indicators_by_report(db_session, [report_id]).get(report_id, [])
+
+
+def indicators_by_report(db_session: Session, report_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """The (kind, value hash) pairs of several reports, in one query."""
+    found: dict[str, list[tuple[str, str]]] = {report_id: [] for report_id in report_ids}
+    rows = db_session.execute(
+        select(ReportIndicator.report_id, ReportIndicator.kind, ReportIndicator.value_hash).where(
+            ReportIndicator.report_id.in_(report_ids)
+        )
+    )
+    for report_id, kind, value_hash in rows:
+        found[report_id].append((kind, value_hash))
+    return found
+
+
+def _by_indicator(
+    key: Any, table: Any, pairs: list[tuple[str, str]], since: datetime, *conditions: Any
+) -> CompoundSelect[Any]:
+    """`key`s of rows sharing one exact indicator, or `TEMPLATE_MATCHES` template hashes, since `since`."""
+    seen = table.last_seen_at if table is CampaignIndicator else table.seen_at
+    exact = [(kind, value) for kind, value in pairs if kind != TEMPLATE]
+    template = [(kind, value) for kind, value in pairs if kind == TEMPLATE]
+    recent = select(key).where(seen >= since, *conditions)
+    return union(
+        recent.where(_matching(table.kind, table.value_hash, exact)),
+        recent.where(_matching(table.kind, table.value_hash, template))
+        .group_by(key)
+        .having(func.count() >= TEMPLATE_MATCHES),
+    )
+
+
+def _matching(kind_column: Any, value_column: Any, pairs: list[tuple[str, str]]) -> Any:
+    """`(kind, value) IN pairs`, written per kind so that each arm is one index range; false when empty."""
+    by_kind: dict[str, list[str]] = {}
+    for kind, value in pairs:
+        by_kind.setdefault(kind, []).append(value)
+    arms = [and_(kind_column == kind, value_column.in_(values)) for kind, values in by_kind.items()]
+    return or_(false(), *arms)
+
+
+@dataclass(frozen=True)
+class Joined:
+    campaign: Campaign
+    # True when more than the report joined (loose reports, or whole campaigns merged): counts need a recount.
+    widened: bool
+
+
+def join_campaign(db_session: Session, report: Report, related: Related, *, now: datetime) -> Joined:
     """Put the report and its related reports in one campaign, merging campaigns that now meet."""
     wanted = {*related.campaign_ids, *([report.campaign_id] if report.campaign_id else [])}
-    existing = db_session.scalars(
-        select(Campaign).where(Campaign.id.in_(wanted)).order_by(Campaign.created_at, Campaign.id)
-    ).all()
+    existing = _campaigns(db_session, wanted)
     if existing:
         campaign, absorbed = existing[0], [c.id for c in existing[1:]]
     else:
         campaign, absorbed = Campaign(id=str(uuid.uuid4()), created_at=now), []
         db_session.add(campaign)
         db_session.flush()
-    joining = [report.id, *related.loose_ids]
-    moved_cases = select(Report.case_id).where(or_(Report.id.in_(joining), Report.campaign_id.in_(absorbed)))
-    db_session.execute(update(Case).where(Case.id.in_(moved_cases)).values(campaign_id=campaign.id))
     if absorbed:
-        db_session.execute(
-            update(Report).where(Report.campaign_id.in_(absorbed)).values(campaign_id=campaign.id)
-        )
-        db_session.execute(update(Case).where(Case.campaign_id.in_(absorbed)).values(campaign_id=campaign.id))
-    db_session.execute(update(Report).where(Report.id.in_(joining)).values(campaign_id=campaign.id))
+        _absorb(db_session, campaign.id, absorbed)
+    if related.loose_ids:
+        _join_loose(db_session, campaign.id, list(related.loose_ids))
+    if report.campaign_id != campaign.id:
+        _join_one(db_session, report, campaign.id, related.indicators, now=now)
     db_session.flush()
-    return campaign
+    return Joined(campaign, widened=bool(absorbed or related.loose_ids))
+
+
+def _campaigns(db_session: Session, ids: set[str]) -> Sequence[Campaign]:
+    """Oldest first. One campaign, the usual case, comes from the session's identity map when it can."""
+    if len(ids) == 1:
+        campaign = db_session.get(Campaign, next(iter(ids)))
+        return [campaign] if campaign is not None else []
+    return db_session.scalars(
+        select(Campaign).where(Campaign.id.in_(ids)).order_by(Campaign.created_at, Campaign.id)
+    ).all()
+
+
+def _join_one(
+    db_session: Session,
+    report: Report,
+    campaign_id: str,
+    indicators: Sequence[tuple[str, str]],
+    *,
+    now: datetime,
+) -> None:
+    """The common case, in three statements: one report joins a campaign."""
+    report.campaign_id = campaign_id
+    if report.case_id is not None:
+        db_session.execute(update(Case).where(Case.id == report.case_id).values(campaign_id=campaign_id))
+    _mark_members(db_session, campaign_id, [report.id])
+    seen_at = report.received_at or now
+    _upsert_indicators(db_session, campaign_id, [(kind, value, seen_at) for kind, value in indicators])
+
+
+def _join_loose(db_session: Session, campaign_id: str, report_ids: list[str]) -> None:
+    """Reports that were in no campaign join this one, with their cases and indicators."""
+    moved_cases = select(Report.case_id).where(Report.id.in_(report_ids))
+    db_session.execute(update(Case).where(Case.id.in_(moved_cases)).values(campaign_id=campaign_id))
+    db_session.execute(update(Report).where(Report.id.in_(report_ids)).values(campaign_id=campaign_id))
+    _mark_members(db_session, campaign_id, report_ids)
+    rows = db_session.execute(
+        select(ReportIndicator.kind, ReportIndicator.value_hash, func.max(ReportIndicator.seen_at))
+        .where(ReportIndicator.report_id.in_(report_ids))
+        .group_by(ReportIndicator.kind, ReportIndicator.value_hash)
+    ).all()
+    _upsert_indicators(db_session, campaign_id, [(kind, value, seen) for kind, value, seen in rows])
+
+
+def _mark_members(db_session: Session, campaign_id: str, report_ids: list[str]) -> None:
+    # Takes the reports' indicators out of the loose index: from now on their campaign answers for them.
+    db_session.execute(
+        update(ReportIndicator)
+        .where(ReportIndicator.report_id.in_(report_ids))
+        .values(campaign_id=campaign_id)
+    )
+
+
+def _absorb(db_session: Session, campaign_id: str, absorbed: list[str]) -> None:
+    """Campaigns that met through a new report become one: members, cases and indicators move over."""
+    db_session.execute(update(Report).where(Report.campaign_id.in_(absorbed)).values(campaign_id=campaign_id))
+    db_session.execute(update(Case).where(Case.campaign_id.in_(absorbed)).values(campaign_id=campaign_id))
+    db_session.execute(
+        update(ReportIndicator)
+        .where(ReportIndicator.campaign_id.in_(absorbed))
+        .values(campaign_id=campaign_id)
+    )
+    rows = db_session.execute(
+        select(CampaignIndicator.kind, CampaignIndicator.value_hash, CampaignIndicator.last_seen_at).where(
+            CampaignIndicator.campaign_id.in_(absorbed)
+        )
+    ).all()
+    db_session.execute(delete(CampaignIndicator).where(CampaignIndicator.campaign_id.in_(absorbed)))
+    _upsert_indicators(db_session, campaign_id, [(kind, value, seen) for kind, value, seen in rows])
+
+
+def _upsert_indicators(
+    db_session: Session, campaign_id: str, rows: Sequence[tuple[str, str, datetime]]
+) -> None:
+    latest: dict[tuple[str, str], datetime] = {}
+    for kind, value_hash, seen_at in rows:
+        key = (kind, value_hash)
+        latest[key] = max(seen_at, latest.get(key, seen_at))
+    if not latest:
+        return
+    insert = postgresql_insert if db_session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(CampaignIndicator)
+    column = CampaignIndicator.last_seen_at
+    newer = case((statement.excluded.last_seen_at > column, statement.excluded.last_seen_at), else_=column)
+    db_session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["campaign_id", "kind", "value_hash"], set_={"last_seen_at": newer}
+        ),
+        [
+            {"campaign_id": campaign_id, "kind": kind, "value_hash": value_hash, "last_seen_at": seen_at}
+            for (kind, value_hash), seen_at in latest.items()
+        ],
+    )
 
 
 def campaign_summary(db_session: Session, campaign_id: str) -> dict[str, object]:

@@ -10,15 +10,22 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from service.campaigns.models import Campaign
-from service.campaigns.service import find_related, join_campaign, lock_correlation, reports_since
+from service.campaigns.service import (
+    Joined,
+    find_related,
+    indicators_by_report,
+    join_campaign,
+    lock_correlation,
+    reports_since,
+)
 from service.cases.ladder import LadderStep
 from service.cases.models import Case
 from service.cases.sla import SlaPolicy
@@ -47,18 +54,50 @@ def triage_report(
     """Correlate, fold, escalate and stamp one report (see the module docstring)."""
     lock_correlation(db_session)
     report = db_session.get(Report, report_id)
-    if report is None:
-        return None
-    related = find_related(db_session, report, since=now - timedelta(days=policy.window_days))
-    campaign = join_campaign(db_session, report, related, now=now) if related else None
-    case = _primary_case(db_session, report, campaign, now=now)
+    return None if report is None else _triage(db_session, report, policy, now=now)
+
+
+def triage_reports(
+    *, db_session: Session, report_ids: Sequence[str], policy: TriagePolicy, now: datetime
+) -> int:
+    """Triage a batch under one correlation lock, in the caller's transaction; returns how many were done.
+
+    Reports already enriched are skipped: a retried batch whose transaction committed has nothing left to do.
+    """
+    lock_correlation(db_session)
+    reports = db_session.scalars(
+        select(Report)
+        .where(Report.id.in_(report_ids), Report.enriched_at.is_(None))
+        .options(defer(Report.raw), defer(Report.analysis), defer(Report.rescores))
+    ).all()
+    by_id = {report.id: report for report in reports}
+    indicators = indicators_by_report(db_session, list(by_id))
+    done = 0
+    for report_id in report_ids:  # in arrival order, as single jobs would have run
+        if report_id in by_id:
+            _triage(db_session, by_id[report_id], policy, now=now, indicators=indicators[report_id])
+            done += 1
+    return done
+
+
+def _triage(
+    db_session: Session,
+    report: Report,
+    policy: TriagePolicy,
+    *,
+    now: datetime,
+    indicators: list[tuple[str, str]] | None = None,
+) -> Report:
+    since = now - timedelta(days=policy.window_days)
+    related = find_related(db_session, report, since=since, indicators=indicators)
+    joined = join_campaign(db_session, report, related, now=now) if related else None
+    campaign = joined.campaign if joined else None
+    case = _primary_case(db_session, report, joined, now=now)
     if campaign is not None:
         case = _apply_ladder(db_session, campaign, case, policy, now=now)
-    if case is not None:
-        refresh_counts(db_session, case)
-        if case.enriched_at is None:
-            case.enriched_at = now
-            record(db_session, case, actor=WORKER, kind="enriched", at=now, linked=bool(related))
+    if case is not None and case.enriched_at is None:
+        case.enriched_at = now
+        record(db_session, case, actor=WORKER, kind="enriched", at=now, linked=bool(related))
     report.enriched_at = report.enriched_at or now
     if case is not None and policy.notify_critical:
         queue_notice_if_critical(db_session, case, now=now)
@@ -69,10 +108,11 @@ def triage_report(
 
 
 def _primary_case(
-    db_session: Session, report: Report, campaign: Campaign | None, *, now: datetime
+    db_session: Session, report: Report, joined: Joined | None, *, now: datetime
 ) -> Case | None:
-    if campaign is None:
+    if joined is None:
         return db_session.get(Case, report.case_id) if report.case_id else None
+    campaign = joined.campaign
     open_cases = db_session.scalars(
         select(Case)
         .where(Case.campaign_id == campaign.id, Case.status != "closed")
@@ -83,13 +123,21 @@ def _primary_case(
     primary, duplicates = open_cases[0], open_cases[1:]
     for duplicate in duplicates:
         fold_into(db_session, duplicate, primary, actor=WORKER, at=now)
-    campaign.case_id = primary.id
-    # Reports of the campaign that had no case of their own now belong to the campaign's case.
-    db_session.execute(
-        update(Report)
-        .where(Report.campaign_id == campaign.id, Report.case_id.is_(None))
-        .values(case_id=primary.id)
-    )
+    if joined.widened or campaign.case_id != primary.id:
+        # Members that had no case of their own (loose reports, or reports from before the campaign had
+        # a case) now belong to the campaign's case.
+        campaign.case_id = primary.id
+        db_session.execute(
+            update(Report)
+            .where(Report.campaign_id == campaign.id, Report.case_id.is_(None))
+            .values(case_id=primary.id)
+        )
+        refresh_counts(db_session, primary)
+    elif report.case_id is None:
+        # The common case, one report joining a campaign that has its case: counted without a recount.
+        report.case_id = primary.id
+        primary.report_count += 1
+        primary.score = max(primary.score, report.score)
     return primary
 
 
@@ -151,6 +199,7 @@ def _open_campaign_case(
         .where(Report.campaign_id == campaign.id, Report.case_id.is_(None))
         .values(case_id=case.id)
     )
+    refresh_counts(db_session, case)
     record(db_session, case, actor="ladder", kind="opened", at=now, level=step.level, reports=step.reports)
     _escalate_if_critical(db_session, case, now=now)
     return case

@@ -69,6 +69,8 @@ def fold_into(db_session: Session, duplicate: Case, primary: Case, *, actor: str
     record(db_session, duplicate, actor=actor, kind="merged", at=at, into=primary.id)
     record(db_session, primary, actor=actor, kind="absorbed", at=at, absorbed_case=duplicate.id)
     primary.score = max(primary.score, duplicate.score)
+    primary.report_count += duplicate.report_count
+    duplicate.report_count = 0
     if raise_level(primary, duplicate.level, duplicate.lane):
         # The folded case was more urgent: the campaign's case takes its level, lane and deadline.
         primary.sla_due_at = min(filter(None, (primary.sla_due_at, duplicate.sla_due_at)), default=None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, PortableJSON, UTCDateTime, utcnow
@@ -17,6 +17,15 @@ class Report(Base):
     __table_args__ = (
         UniqueConstraint("reporter_id", "reference"),
         UniqueConstraint("reporter_id", "idempotency_key"),
+        # Campaign members still waiting for the campaign's case: a handful, whatever the campaign's size.
+        Index(
+            "ix_reports_campaign_caseless",
+            "campaign_id",
+            sqlite_where=text("case_id IS NULL"),
+            postgresql_where=text("case_id IS NULL"),
+        ),
+        # The escalation ladder counts a campaign's reports within hours.
+        Index("ix_reports_campaign_received", "campaign_id", "received_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

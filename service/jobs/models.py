@@ -22,3 +22,5 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The RQ job that carries this row's current publication; triage rows share one job per batch.
+    rq_job_id: Mapped[str | None] = mapped_column(String(80), default=None)

@@ -40,11 +40,15 @@ def requeue_lost_jobs(
         .with_for_update(skip_locked=True, of=OutboxMessage)
     ).all()
     requeued = 0
+    alive: dict[str, bool] = {}  # a batch job carries many rows: ask Redis once per job
     for message in messages:
         if message.attempts >= MAX_ATTEMPTS:
             log.error("outbox %s: job failed %d times; left for an operator", message.id, message.attempts)
             continue
-        if not _job_alive(connection, message, now, job_timeout):
+        rq_job = job_id(message)
+        if rq_job not in alive:
+            alive[rq_job] = _job_alive(connection, rq_job, now, job_timeout)
+        if not alive[rq_job]:
             message.published_at = None
             requeued += 1
     db_session.commit()
@@ -53,9 +57,9 @@ def requeue_lost_jobs(
     return requeued
 
 
-def _job_alive(connection: redis.Redis, message: OutboxMessage, now: datetime, job_timeout: int) -> bool:
+def _job_alive(connection: redis.Redis, rq_job: str, now: datetime, job_timeout: int) -> bool:
     try:
-        job = Job.fetch(job_id(message), connection=connection, serializer=JSONSerializer)
+        job = Job.fetch(rq_job, connection=connection, serializer=JSONSerializer)
         status = job.get_status()
     except NoSuchJobError:
         return False

@@ -9,8 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from service.cases.models import Case, CaseEvent
-from service.cases.triage import TriagePolicy, triage_report
+from service.cases.triage import TriagePolicy, triage_report, triage_reports
 from service.db import Database, utcnow
+from service.ingest.models import Report
 from tests.conftest import FILES, new_key
 
 POLICY = TriagePolicy(lanes={"critical": "urgent", "high": "review"})
@@ -158,3 +159,32 @@ def test_hand_check_thirty_victims_of_one_prepaid_sender(
             "urgent",
             30,
         )
+
+
+def test_a_batch_triages_like_single_jobs_and_a_rerun_changes_nothing(
+    client: TestClient, auth: dict[str, str], db: Database
+) -> None:
+    """The worker triages in batches: the same campaign, case and count as one job per report."""
+    ids = [
+        post_sms(
+            client,
+            auth,
+            sender=f"09655500{i:02d}",
+            text=PRIZE.format(f"091300{i:04d}"),
+            victim=f"091300{i:04d}",
+        )["id"]
+        for i in range(12)
+    ]
+    for batch in (ids[:5], ids[5:]):
+        with db.session() as db_session:
+            assert triage_reports(
+                db_session=db_session, report_ids=batch, policy=POLICY, now=utcnow()
+            ) == len(batch)
+            db_session.commit()
+    with db.session() as db_session:
+        assert triage_reports(db_session=db_session, report_ids=ids, policy=POLICY, now=utcnow()) == 0
+        [campaign_id] = db_session.scalars(select(Report.campaign_id).distinct()).all()
+        assert campaign_id is not None
+        [case] = db_session.scalars(select(Case).where(Case.status != "closed")).all()
+        assert (case.level, case.report_count, case.campaign_id) == ("high", 12, campaign_id)
+        assert db_session.scalar(select(func.count(Report.id)).where(Report.enriched_at.is_(None))) == 0

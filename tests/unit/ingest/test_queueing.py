@@ -16,7 +16,7 @@ from service.config import Settings
 from service.db import Database
 from service.jobs.models import OutboxMessage
 from service.jobs.publisher import OutboxPublisher
-from service.jobs.queue import TRIAGE_JOB
+from service.jobs.queue import TRIAGE_BATCH_JOB, TRIAGE_JOB
 from tests.conftest import FILES
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"
@@ -66,8 +66,8 @@ def test_redis_down_at_ingest_still_stores_and_answers(
     assert OutboxPublisher(db, redis_url).publish_pending() == 1
     queue = Queue(message.queue, connection=connection, serializer=JSONSerializer)
     [job] = queue.get_jobs()
-    assert job.func_name == TRIAGE_JOB
-    assert list(job.args) == [report["id"]]
+    assert job.func_name == TRIAGE_BATCH_JOB
+    assert list(job.args) == [[report["id"]]]
     assert outbox(db)[0].published_at is not None
     assert OutboxPublisher(db, redis_url).publish_pending() == 0
 
@@ -94,3 +94,19 @@ def test_low_risk_report_opens_no_case(client: TestClient, auth: dict[str, str],
     # It is still correlated by a worker (the escalation ladder counts low-risk reports), on the low queue.
     [message] = outbox(db)
     assert (message.queue, message.subject_id) == ("enrich", report["id"])
+
+
+def test_triage_rows_travel_in_batches_and_remember_their_job(
+    client: TestClient, auth: dict[str, str], redis_url: str, db: Database
+) -> None:
+    connection = redis.Redis.from_url(redis_url)
+    connection.flushdb()
+    for index in range(3):
+        body = threat() | {"reference": f"batch-{index}"}
+        assert client.post("/v1/reports", json=body, headers=auth).status_code == 201
+    assert OutboxPublisher(db, redis_url).publish_pending() == 3
+    messages = sorted(outbox(db), key=lambda message: message.id)
+    [job] = Queue(messages[0].queue, connection=connection, serializer=JSONSerializer).get_jobs()
+    assert job.func_name == TRIAGE_BATCH_JOB
+    assert list(job.args) == [[message.subject_id for message in messages]]
+    assert {message.rq_job_id for message in messages} == {job.id}
