@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import email
 import email.policy
+import json
 import statistics
 import sys
 import time
@@ -60,14 +61,25 @@ def best_passes(
     return [latencies for latencies in best if latencies is not None]
 
 
-def report(name: str, latencies: list[float]) -> None:
-    """Print throughput and latency percentiles."""
+def report(name: str, latencies: list[float]) -> dict[str, float]:
+    """Print throughput and latency percentiles; returns them too."""
     cuts = statistics.quantiles(latencies, n=100)
+    figures = {
+        "emails/s": len(latencies) / sum(latencies),
+        "p50 ms": cuts[49] * 1000,
+        "p99 ms": cuts[98] * 1000,
+    }
     print(f"{name}")
-    print(f"  emails/s {len(latencies) / sum(latencies):8.1f}")
-    print(f"  p50 ms   {cuts[49] * 1000:8.2f}")
-    print(f"  p99 ms   {cuts[98] * 1000:8.2f}")
+    print(f"  emails/s {figures['emails/s']:8.1f}")
+    print(f"  p50 ms   {figures['p50 ms']:8.2f}")
+    print(f"  p99 ms   {figures['p99 ms']:8.2f}")
     print(f"  max ms   {max(latencies) * 1000:8.2f}")
+    return figures
+
+
+def write_json(path: Path, figures: list[dict[str, object]]) -> None:
+    """The figures for bench/run_all.py: name, unit and the values of this run."""
+    path.write_text(json.dumps({"figures": figures}, indent=2))
 
 
 def main() -> None:
@@ -78,6 +90,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3, help="passes; the fastest is reported")
     parser.add_argument("--stdlib", action="store_true", help="also time the stdlib parser")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     args = parser.parse_args()
     paths = sorted(args.folder.glob("*.eml"))
     if args.limit:
@@ -89,11 +102,20 @@ def main() -> None:
     latencies = best_passes(samples, analysers, args.repeat)
     size = sum(len(s) for s in samples) / 1e6
     print(f"{len(samples)} emails ({size:.1f} MB), best of {args.repeat} passes, one process, one core")
-    report("parse_email (parse, chain, trust, auth, anomalies, body, URLs)", latencies[0])
+    ours = report("parse_email (parse, chain, trust, auth, anomalies, body, URLs)", latencies[0])
+    figures: list[dict[str, object]] = [
+        {"name": f"Email analysis (parse_email), {len(samples)} emails", "unit": unit, "values": [value]}
+        for unit, value in ours.items()
+    ]
     if args.stdlib:
-        report("email.message_from_bytes(policy=default), for reference", latencies[1])
+        stdlib = report("email.message_from_bytes(policy=default), for reference", latencies[1])
         ratio = sum(latencies[1]) / sum(latencies[0])
         print(f"parse_email is {ratio:.2f}x the stdlib parser's speed on the same emails")
+        figures.append({"name": "Email: stdlib message_from_bytes(policy=default)", "unit": "emails/s",
+                        "values": [stdlib["emails/s"]]})  # fmt: skip
+        figures.append({"name": "Email analysis: speed vs the stdlib parser", "unit": "x", "values": [ratio]})
+    if args.json:
+        write_json(args.json, figures)
 
 
 if __name__ == "__main__":

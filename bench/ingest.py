@@ -54,6 +54,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", type=Path, help="also write the per-round figures as JSON here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         database_url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
@@ -122,6 +123,22 @@ def _summary(echoes: list[LoadResult], ingests: list[LoadResult], args: argparse
     print(f"echo ceiling : {echo_rate:8.0f} req/s      {_latency(echoes)}")
     print(f"ingest       : {ingest_rate:8.0f} reports/s  {_latency(ingests)}   non-201: {failures}")
     print(f"ratio        : {ingest_rate / echo_rate:.0%} of the echo ceiling")
+    if args.json:
+        _write_json(args.json, echoes, ingests, database)
+
+
+def _write_json(path: Path, echoes: list[LoadResult], ingests: list[LoadResult], database: str) -> None:
+    """Per-round figures for bench/run_all.py."""
+    where = f"1 KB SMS reports over loopback, {database}"
+    figures = [
+        {"name": f"Ingest, {where}", "unit": "reports/s", "values": [r.rate for r in ingests]},
+        {"name": f"Ingest, {where}", "unit": "p50 ms", "values": [r.percentile(0.5) for r in ingests]},
+        {"name": f"Ingest, {where}", "unit": "p99 ms", "values": [r.percentile(0.99) for r in ingests]},
+        {"name": f"Echo ceiling, {database}", "unit": "req/s", "values": [r.rate for r in echoes]},
+        {"name": f"Ingest vs echo ceiling, {database}", "unit": "ratio",
+         "values": [i.rate / e.rate for i, e in zip(ingests, echoes, strict=True)]},
+    ]  # fmt: skip
+    path.write_text(json.dumps({"figures": figures}, indent=2))
 
 
 def _latency(results: list[LoadResult]) -> str:
