@@ -40,8 +40,24 @@ browser-deps:
 
 test: browser-deps lint typecheck unit rules-check
 
-bench: $(STAMP)
-	$(BIN)/python bench/ingest.py
+# `make bench [CORPUS=dir]`: every benchmark, then bench/results.md. The email benchmarks read CORPUS: the
+# shared phishing corpus beside the checkout when present, else our own fixtures. bench/peers.py needs
+# SpamAssassin (spamd, spamc) and rspamd: installed here when missing (apt-get needs root), else it skips them.
+CORPUS ?= $(firstword $(wildcard ../shared/corpora/phishing_pot) tests/files/email)
+BENCH_PEERS := spamassassin spamc rspamd
+
+bench: $(STAMP) bench-deps
+	$(BIN)/python bench/run_all.py --corpus $(CORPUS)
+
+.PHONY: bench-deps
+bench-deps:
+	@{ command -v spamc && { command -v spamd || test -x /usr/sbin/spamd; } && command -v rspamd; } >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq; \
+			extra=$$(apt-cache show spamd >/dev/null 2>&1 && echo spamd); \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(BENCH_PEERS) $$extra; \
+		else echo "SpamAssassin or rspamd is missing: run 'sudo apt-get install spamassassin spamc spamd rspamd'" \
+			"(bench/peers.py skips what is missing)"; fi; }
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

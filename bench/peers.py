@@ -26,6 +26,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -462,8 +463,8 @@ def measure(engines: list[Engine], samples: list[bytes], rounds: int) -> list[Re
     return results
 
 
-def median_spread(values: list[float]) -> dict[str, float]:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+def median_spread(values: list[float]) -> dict[str, Any]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "rounds": values}
 
 
 def summarise(result: Results) -> dict[str, Any]:
@@ -480,7 +481,7 @@ def summarise(result: Results) -> dict[str, Any]:
     }
 
 
-def fmt(figure: dict[str, float], digits: int = 1) -> str:
+def fmt(figure: dict[str, Any], digits: int = 1) -> str:
     return f"{figure['median']:,.{digits}f} ({figure['min']:,.{digits}f}-{figure['max']:,.{digits}f})"
 
 
@@ -538,6 +539,8 @@ def main() -> None:
     parser.add_argument("--require-peers", action="store_true", help="fail, not skip, if a peer is missing")
     parser.add_argument("--json", type=Path, help="also write the summary as JSON here")
     args = parser.parse_args()
+    # SIGTERM (a timeout upstream) unwinds like Ctrl-C, so the daemons started here are stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     samples = load_samples(args.folder, args.limit)
     if not samples:
