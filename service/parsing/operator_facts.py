@@ -26,9 +26,11 @@ sender.recipients_24h, sender.smsc_record, sender.cell_id.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
+
+from service.parsing.records import record_dict
 
 __all__ = ["Cell", "OperatorFacts", "OperatorFactsError"]
 
@@ -132,7 +134,7 @@ class OperatorFacts:
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready fields (dates as ISO 8601 strings)."""
-        data = asdict(self)
+        data = record_dict(self)
         for key in _DATES:
             value = data[key]
             data[key] = value.isoformat() if value is not None else None

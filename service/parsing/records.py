@@ -7,17 +7,24 @@ These records hold only scalars, tuples and lists of such records, so nothing ne
 from __future__ import annotations
 
 from dataclasses import fields, is_dataclass
+from functools import cache
 from typing import Any
+
+
+@cache
+def _field_names(record_type: type) -> tuple[str, ...]:
+    # dataclasses.fields() rebuilds its tuple on every call; the names of a class never change.
+    return tuple(spec.name for spec in fields(record_type))
 
 
 def record_dict(record: Any) -> dict[str, Any]:
     """A dataclass as a dict; nested dataclasses, also inside lists, become dicts; values are not copied."""
     out: dict[str, Any] = {}
-    for spec in fields(record):
-        value = getattr(record, spec.name)
+    for name in _field_names(type(record)):
+        value = getattr(record, name)
         if isinstance(value, list):
             value = [record_dict(item) if is_dataclass(item) else item for item in value]
         elif is_dataclass(value) and not isinstance(value, type):
             value = record_dict(value)
-        out[spec.name] = value
+        out[name] = value
     return out

@@ -118,9 +118,15 @@ class TextIndex:
         by_phrase = self._keyword_atoms.get(field)
         if not by_phrase:
             return
+        # A phrase whose atoms all hold with their full evidence is skipped at its later hits: a long
+        # message repeats its words, and each hit would otherwise walk the phrase's atoms again.
+        done: set[int] = set()
         for end, (phrase_id, length) in self._automaton.iter(view.padded):
+            if phrase_id in done:
+                continue
             candidates = by_phrase.get(phrase_id)
             if candidates is None:
+                done.add(phrase_id)  # a phrase of another field
                 continue
             # The key spans padded[end - length + 1 : end + 1] with a space at each end; padded index i is
             # text index i - 1, so the phrase itself is text[end - length + 1 : end - 1].
@@ -137,6 +143,8 @@ class TextIndex:
                 atom_ids.append(atom_id)
             if atom_ids:
                 self._record(atom_ids, field, view, span, true_atoms)
+            if all(len(true_atoms.get(atom_id, ())) >= MAX_EVIDENCE_PER_ATOM for atom_id, _ in candidates):
+                done.add(phrase_id)
 
     def _scan_regexes(self, field: str, view: ScanView, true_atoms: TrueAtoms) -> None:
         regexes = self._regexes.get(field)
