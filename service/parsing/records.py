@@ -7,14 +7,17 @@ These records hold only scalars, tuples and lists of such records, so nothing ne
 from __future__ import annotations
 
 from dataclasses import fields, is_dataclass
-from functools import cache
 from typing import Any
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
-@cache
+
 def _field_names(record_type: type) -> tuple[str, ...]:
     # dataclasses.fields() rebuilds its tuple on every call; the names of a class never change.
-    return tuple(spec.name for spec in fields(record_type))
+    names = _FIELD_NAMES.get(record_type)
+    if names is None:
+        names = _FIELD_NAMES[record_type] = tuple(spec.name for spec in fields(record_type))
+    return names
 
 
 def record_dict(record: Any) -> dict[str, Any]:
