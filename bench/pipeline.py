@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import subprocess
 import sys
@@ -26,6 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from service.db import Database
 from service.ingest.models import Report
+from service.jobs.publisher import OutboxPublisher
+from service.jobs.redis_server import EmbeddedRedis
 from service.runtime import migrate
 from tests.integration.server import TRIAGE, run_triage, serving, triage_env
 
@@ -41,6 +44,7 @@ def report(index: int, text: str) -> dict[str, object]:
 async def steady_load(base_url: str, key: str, rate: float, seconds: float) -> dict[str, float]:
     """Send at `rate`/s for `seconds`; returns report id -> send time (epoch seconds)."""
     sent: dict[str, float] = {}
+    answered: list[float] = []
     headers = {"Authorization": f"Bearer {key}"}
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits, timeout=30) as client:
@@ -49,11 +53,17 @@ async def steady_load(base_url: str, key: str, rate: float, seconds: float) -> d
             await asyncio.sleep(max(0.0, due - time.monotonic()))
             started = time.time()
             response = await client.post("/v1/reports", json=report(index, THREAT))
+            answered.append((time.time() - started) * 1000)
             if response.status_code == 201:
                 sent[response.json()["id"]] = started
 
         start = time.monotonic()
         await asyncio.gather(*(one(i, start + i / rate) for i in range(int(rate * seconds))))
+    answered.sort()
+    print(
+        f"POST answered p50 {answered[len(answered) // 2]:.0f} ms, "
+        f"p95 {answered[int(0.95 * len(answered))]:.0f} ms"
+    )
     return sent
 
 
@@ -71,7 +81,7 @@ def wait_enriched(db: Database, ids: list[str], timeout: float) -> dict[str, dat
         time.sleep(0.5)
 
 
-def latency_phase(env: dict[str, str], db: Database, key: str, args: argparse.Namespace) -> None:
+def latency_phase(env: dict[str, str], db: Database, key: str, args: argparse.Namespace) -> dict[str, float]:
     with serving(env=env) as base_url:
         sent = asyncio.run(steady_load(base_url, key, args.rate, args.seconds))
         enriched = wait_enriched(db, list(sent), timeout=120)
@@ -80,16 +90,19 @@ def latency_phase(env: dict[str, str], db: Database, key: str, args: argparse.Na
     print(f"steady load {args.rate:.0f} reports/s for {args.seconds:.0f} s: {len(sent)} accepted, "
           f"{len(enriched)} enriched; POST → case in queue p50 {statistics.median(latencies):.0f} ms, "
           f"p95 {p95:.0f} ms, max {latencies[-1]:.0f} ms")  # fmt: skip
+    return {"p50 ms": statistics.median(latencies), "p95 ms": p95}
 
 
-def throughput_phase(env: dict[str, str], db: Database, key: str, jobs: int, workers: int) -> None:
+def throughput_phase(env: dict[str, str], db: Database, key: str, jobs: int, workers: int) -> float:
     with serving("--no-worker", env=env) as base_url, httpx.Client(base_url=base_url, timeout=30) as client:
         headers = {"Authorization": f"Bearer {key}"}
         ids = [
             client.post("/v1/reports", json=report(i, BENIGN), headers=headers).json()["id"]
             for i in range(jobs)
         ]
-        time.sleep(2)  # the API's relay publishes the jobs to the enrich queue
+        # No worker pool runs here, so nothing relays the outbox: publish it to the enrich queue first.
+        redis_url = env.get("REDIS_URL") or EmbeddedRedis(Path(env["VAR_DIR"])).url  # the server started it
+        OutboxPublisher(db, redis_url).publish_pending()
         started = time.monotonic()
         processes = [
             subprocess.Popen([*TRIAGE, "worker", "--queue", "enrich"], env=env) for _ in range(workers)
@@ -108,6 +121,7 @@ def throughput_phase(env: dict[str, str], db: Database, key: str, jobs: int, wor
             update(Report).values(enriched_at=func.coalesce(Report.enriched_at, datetime.now(UTC)))
         )
         db_session.commit()
+    return rate
 
 
 def main() -> None:
@@ -117,6 +131,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--jobs", type=int, default=2000)
+    parser.add_argument("--workers", default="1,2", help="worker counts of the throughput phase")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         database_url = args.database_url or f"sqlite:///{Path(tmp) / 'pipeline.sqlite3'}"
@@ -126,9 +142,16 @@ def main() -> None:
         migrate(database_url)
         db = Database(database_url)
         key = run_triage("keys", "create", "--name", f"pipeline-{Path(tmp).name}", env=env).strip()
-        latency_phase(env, db, key, args)
-        for workers in (1, 2):
-            throughput_phase(env, db, key, args.jobs, workers)
+        latency = latency_phase(env, db, key, args)
+        rates = {int(n): throughput_phase(env, db, key, args.jobs, int(n)) for n in args.workers.split(",")}
+    if args.json:
+        steady = f"Pipeline, POST to case in queue at {args.rate:.0f} reports/s"
+        figures = [
+            *({"name": steady, "unit": unit, "values": [value]} for unit, value in latency.items()),
+            *({"name": f"Pipeline, enrich jobs drained by {n} worker(s)", "unit": "jobs/s", "values": [rate]}
+              for n, rate in rates.items()),
+        ]  # fmt: skip
+        args.json.write_text(json.dumps({"figures": figures}, indent=2))
 
 
 if __name__ == "__main__":
