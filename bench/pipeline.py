@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -30,7 +31,7 @@ from service.ingest.models import Report
 from service.jobs.publisher import OutboxPublisher
 from service.jobs.redis_server import EmbeddedRedis
 from service.runtime import migrate
-from tests.integration.server import TRIAGE, run_triage, serving, triage_env
+from tests.integration.server import TRIAGE, descendants, run_triage, serving, serving_process, triage_env
 
 THREAT = "Mày không chuyển 50 triệu trước thứ 6 thì tao giết cả nhà mày, nhớ đấy. Mã số {}."
 BENIGN = "Quý khách đã nạp thành công 100.000đ vào tài khoản, mã giao dịch {}. Cảm ơn quý khách."
@@ -45,6 +46,7 @@ async def steady_load(base_url: str, key: str, rate: float, seconds: float) -> d
     """Send at `rate`/s for `seconds`; returns report id -> send time (epoch seconds)."""
     sent: dict[str, float] = {}
     answered: list[float] = []
+    failures: dict[str, int] = {}
     headers = {"Authorization": f"Bearer {key}"}
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits, timeout=30) as client:
@@ -52,7 +54,11 @@ async def steady_load(base_url: str, key: str, rate: float, seconds: float) -> d
         async def one(index: int, due: float) -> None:
             await asyncio.sleep(max(0.0, due - time.monotonic()))
             started = time.time()
-            response = await client.post("/v1/reports", json=report(index, THREAT))
+            try:
+                response = await client.post("/v1/reports", json=report(index, THREAT))
+            except httpx.HTTPError as exc:  # an overloaded server: counted, and the run goes on
+                failures[type(exc).__name__] = failures.get(type(exc).__name__, 0) + 1
+                return
             answered.append((time.time() - started) * 1000)
             if response.status_code == 201:
                 sent[response.json()["id"]] = started
@@ -60,6 +66,8 @@ async def steady_load(base_url: str, key: str, rate: float, seconds: float) -> d
         start = time.monotonic()
         await asyncio.gather(*(one(i, start + i / rate) for i in range(int(rate * seconds))))
     answered.sort()
+    if failures:
+        print(f"POST failed: {failures}")
     print(
         f"POST answered p50 {answered[len(answered) // 2]:.0f} ms, "
         f"p95 {answered[int(0.95 * len(answered))]:.0f} ms"
@@ -82,15 +90,48 @@ def wait_enriched(db: Database, ids: list[str], timeout: float) -> dict[str, dat
 
 
 def latency_phase(env: dict[str, str], db: Database, key: str, args: argparse.Namespace) -> dict[str, float]:
-    with serving(env=env) as base_url:
+    with serving_process(env=env) as (base_url, server):
+        processes = {server.pid: "api", **_pipeline_processes(server.pid)}
+        cpu_before = {pid: cpu_seconds(pid) for pid in processes}
         sent = asyncio.run(steady_load(base_url, key, args.rate, args.seconds))
         enriched = wait_enriched(db, list(sent), timeout=120)
+        cpu_used: dict[str, float] = {}
+        for pid, role in processes.items():
+            cpu_used[role] = cpu_used.get(role, 0.0) + cpu_seconds(pid) - cpu_before[pid]
+    # CPU per report, whatever else the machine is doing: what the pipeline costs, apart from waiting.
+    print("CPU per report: " + ", ".join(f"{role} {seconds * 1000 / len(sent):.2f} ms"
+                                         for role, seconds in sorted(cpu_used.items())))  # fmt: skip
     latencies = sorted((enriched[i].timestamp() - sent[i]) * 1000 for i in enriched)
     p95 = latencies[int(0.95 * (len(latencies) - 1))]
     print(f"steady load {args.rate:.0f} reports/s for {args.seconds:.0f} s: {len(sent)} accepted, "
           f"{len(enriched)} enriched; POST → case in queue p50 {statistics.median(latencies):.0f} ms, "
           f"p95 {p95:.0f} ms, max {latencies[-1]:.0f} ms")  # fmt: skip
     return {"p50 ms": statistics.median(latencies), "p95 ms": p95}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a live process, from /proc (0 once it is gone)."""
+    try:
+        fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _pipeline_processes(server_pid: int, timeout: float = 60) -> dict[int, str]:
+    """The server's children by role, once every queue worker is up (they start after the server answers)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = {pid: _role(command) for pid, command in descendants(server_pid)}
+        if sum(role.startswith("worker ") for role in found.values()) >= 3 or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+def _role(command: str) -> str:
+    if "--queue" in command:
+        return "worker " + command.split("--queue", 1)[1].split(maxsplit=1)[0]
+    return "redis" if "redis" in command else "worker pool (relay)"
 
 
 def throughput_phase(env: dict[str, str], db: Database, key: str, jobs: int, workers: int) -> float:

@@ -71,13 +71,12 @@ def run_worker(args: argparse.Namespace) -> int:
         return 0
     migrate(settings.effective_database_url)
     db = build_database(settings)
-    analyzer = build_analyzer(settings)
-    upkeep = Maintenance(
-        db,
-        analyzer,
-        RulesReloader(analyzer.rules, settings.rules_dir),
-        retention_days=settings.retention_days,
-    )
+
+    def upkeep() -> Maintenance:
+        analyzer = build_analyzer(settings)
+        reloader = RulesReloader(analyzer.rules, settings.rules_dir)
+        return Maintenance(db, analyzer, reloader, retention_days=settings.retention_days)
+
     run_worker_pool(
         db=db,
         redis_url=redis_url,

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 import redis
 from rq import Queue, SimpleWorker, Worker
@@ -95,7 +96,12 @@ def worker_commands(queues: tuple[str, ...] = QUEUES) -> dict[str, list[str]]:
 
 
 def run_worker_pool(
-    *, db: Database, redis_url: str, job_timeout: int, reconcile_every: float, maintenance: Maintenance | None
+    *,
+    db: Database,
+    redis_url: str,
+    job_timeout: int,
+    reconcile_every: float,
+    maintenance: Callable[[], Maintenance] | None,
 ) -> None:
     """`triage worker`: the outbox relay and the upkeep in threads, and a supervised worker per queue."""
     publisher = OutboxPublisher(db, redis_url, job_timeout=job_timeout, reconcile_every=reconcile_every)
@@ -109,8 +115,10 @@ def run_worker_pool(
     )
     relay.start()
     if maintenance is not None:
+        # Built in its own thread: loading the rules and the geo data takes seconds, and the queue workers
+        # (which need neither) should be taking jobs meanwhile.
         threading.Thread(
-            target=maintenance.run, args=(supervisor.stopping,), daemon=True, name="upkeep"
+            target=lambda: maintenance().run(supervisor.stopping), daemon=True, name="upkeep"
         ).start()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, supervisor.request_stop)
