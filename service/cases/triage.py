@@ -30,6 +30,7 @@ from service.cases.ladder import LadderStep
 from service.cases.models import Case
 from service.cases.sla import SlaPolicy
 from service.cases.workflow import LEVEL_RANK, fold_into, move, raise_level, record, refresh_counts
+from service.db import commit_without_waiting_for_disk
 from service.dnscheck.service import DNS_JOB
 from service.ingest.models import Report
 from service.jobs.queue import queue_once
@@ -52,6 +53,7 @@ def triage_report(
     *, db_session: Session, report_id: str, policy: TriagePolicy, now: datetime
 ) -> Report | None:
     """Correlate, fold, escalate and stamp one report (see the module docstring)."""
+    commit_without_waiting_for_disk(db_session)
     lock_correlation(db_session)
     report = db_session.get(Report, report_id)
     return None if report is None else _triage(db_session, report, policy, now=now)
@@ -64,6 +66,7 @@ def triage_reports(
 
     Reports already enriched are skipped: a retried batch whose transaction committed has nothing left to do.
     """
+    commit_without_waiting_for_disk(db_session)
     lock_correlation(db_session)
     reports = db_session.scalars(
         select(Report)

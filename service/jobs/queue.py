@@ -17,7 +17,7 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from service.db import utcnow
+from service.db import commit_without_waiting_for_disk, utcnow
 from service.jobs.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,8 @@ def publish(
     Rows are locked with SKIP LOCKED on PostgreSQL, so relays in several processes share the work. A crash
     between the enqueue and the commit publishes a row twice; the jobs are idempotent for that reason.
     """
+    # Publishing again is harmless (jobs are idempotent), so this commit need not wait for the disk.
+    commit_without_waiting_for_disk(db_session)
     query = (
         select(OutboxMessage)
         .where(OutboxMessage.published_at.is_(None))
