@@ -4,7 +4,8 @@
 
 Phase A sends a steady open-loop mix of SMS reports (JSON) and ~20 KB emails (message/rfc822) at `--rate`
 reports/s (3 x `--peak` by default), spread over both API replicas as a load balancer would. Phase B sends
-the same with 5 % hostile requests: MIME nesting bombs, huge header blocks, oversized bodies (chunked and
+the same with 5 % hostile requests: MIME nesting bombs, huge header blocks (50,000 Received lines; 1 MB of
+HTTP header lines), oversized bodies (chunked and
 with Content-Length), invalid JSON and wrong content types. After each phase the queues must drain.
 
 "2 workers" means two `triage worker` pools, as two worker hosts would run them: each pool is an outbox relay
@@ -13,7 +14,8 @@ plus one worker process per queue (critical, high, enrich), so every queue has t
 Pass, per phase: benign failures (not 201) under 1 %, benign p95 under 800 ms (measured from each request's
 scheduled start, so a stalled server cannot hide its queueing), hostile requests answered 2xx/4xx and never
 5xx, no API or worker process died, every 201 stored (rows = accepted responses) and every report enriched
-within 5 minutes of the load stopping.
+within 5 minutes of the load stopping. --find-max runs one-minute steps of benign load at rising rates and
+also asks each step to be steady: no more than 10 s of intake still waiting for the workers when it stops.
 
 Without --database-url a fresh database is created on --postgres-url and dropped at the end. --redis-url
 (default db 13) is flushed before the run: give it a database nobody else uses. Everything talks to
