@@ -5,8 +5,8 @@
 Phase A sends a steady open-loop mix of SMS reports (JSON) and ~20 KB emails (message/rfc822) at `--rate`
 reports/s (3 x `--peak` by default), spread over both API replicas as a load balancer would. Phase B sends
 the same with 5 % hostile requests: MIME nesting bombs, huge header blocks (50,000 Received lines; 1 MB of
-HTTP header lines), oversized bodies (chunked and
-with Content-Length), invalid JSON and wrong content types. After each phase the queues must drain.
+HTTP header lines), oversized bodies (chunked and with Content-Length), invalid JSON and wrong content types.
+After each phase the queues must drain.
 
 "2 workers" means two `triage worker` pools, as two worker hosts would run them: each pool is an outbox relay
 plus one worker process per queue (critical, high, enrich), so every queue has two consumers.
