@@ -38,6 +38,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 FULL_TIMEOUT = 3600.0
 QUICK_TIMEOUT = 300.0
+FRESH_DATABASE = "<fresh database>"  # in a step's arguments: replaced by a new database for each run
 
 
 @dataclass
@@ -47,41 +48,41 @@ class Step:
     name: str
     args: list[str]
     runs: int
-    database: bool = False
     figures: dict[tuple[str, str], list[float]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def command(self, json_path: Path) -> list[str]:
-        return [sys.executable, str(BENCH / f"{self.name}.py"), *self.args, "--json", str(json_path)]
+    def command(self, json_path: Path, database_url: str | None = None) -> list[str]:
+        args = [database_url or word if word == FRESH_DATABASE else word for word in self.args]
+        return [sys.executable, str(BENCH / f"{self.name}.py"), *args, "--json", str(json_path)]
 
 
-def plan(args: argparse.Namespace, database_url: str | None) -> list[Step]:
+def plan(args: argparse.Namespace) -> list[Step]:
     """The steps, full size or (--quick) tiny."""
     corpus, rounds, quick = str(args.corpus), args.rounds, args.quick
     services: list[str] = []
-    if database_url:
-        services += ["--database-url", database_url]
+    if os.environ.get("BENCH_POSTGRES_URL"):
+        services += ["--database-url", FRESH_DATABASE]
     if os.environ.get("BENCH_REDIS_URL"):
         services += ["--redis-url", os.environ["BENCH_REDIS_URL"]]
     peers_extra = ["--require-peers"] if args.require_peers else []
     if quick:
         steps = [
-            Step("ingest", ["--requests", "50", "--concurrency", "4", "--rounds", "1", *services], 1, True),
+            Step("ingest", ["--requests", "50", "--concurrency", "4", "--rounds", "1", *services], 1),
             Step("email_parse", [corpus, "--stdlib", "--repeat", "1", "--limit", "20"], 1),
             Step("sms_analysis", ["--messages", "200", "--senders", "50", "--ips", "200"], 1),
             Step("scoring", [str(ROOT / "rules"), "--messages", "200", "--sizes", "10,100"], 1),
             Step("pipeline", ["--rate", "10", "--seconds", "1", "--jobs", "10", "--workers", "1", *services],
-                 1, True),
+                 1),
             Step("peers", [corpus, "--limit", "3", "--rounds", "1", *peers_extra], 1),
         ]  # fmt: skip
     else:
         steps = [
-            Step("ingest", ["--rounds", str(rounds), *services], 1, True),
+            Step("ingest", ["--rounds", str(rounds), *services], 1),
             Step("email_parse", [corpus, "--stdlib"], rounds),
             Step("sms_analysis", [], rounds),
             Step("scoring", [str(ROOT / "rules")], rounds),
-            Step("pipeline", services, args.long_runs, True),
+            Step("pipeline", services, args.long_runs),
             Step("peers", [corpus, "--rounds", str(rounds), *peers_extra], 1),
         ]
     if args.only:
@@ -93,9 +94,12 @@ def plan(args: argparse.Namespace, database_url: str | None) -> list[Step]:
 def run_step(step: Step, timeout: float) -> None:
     """Run a step's script `runs` times; gather each run's figures, or why it failed."""
     for run in range(step.runs):
-        with tempfile.TemporaryDirectory(prefix=f"bench-{step.name}-") as tmp:
+        with (
+            tempfile.TemporaryDirectory(prefix=f"bench-{step.name}-") as tmp,
+            fresh_database(FRESH_DATABASE in step.args) as database_url,
+        ):
             json_path = Path(tmp) / "figures.json"
-            command = step.command(json_path)
+            command = step.command(json_path, database_url)
             print(f"\n=== {step.name} (run {run + 1} of {step.runs}): {shlex.join(command)}", flush=True)
             returncode = run_bounded(command, timeout)
             if returncode is None:
@@ -159,10 +163,10 @@ def peers_figures(step: Step, summary: dict[str, Any]) -> dict[str, Any]:
 
 
 @contextmanager
-def bench_database() -> Iterator[str | None]:
-    """A fresh database on BENCH_POSTGRES_URL's server for this run, dropped afterwards; None without it."""
+def fresh_database(wanted: bool) -> Iterator[str | None]:
+    """A fresh database on BENCH_POSTGRES_URL's server for one run of a script, dropped afterwards."""
     server_url = os.environ.get("BENCH_POSTGRES_URL")
-    if not server_url:
+    if not (wanted and server_url):
         yield None
         return
     from sqlalchemy import create_engine, text
@@ -200,6 +204,8 @@ def machine() -> dict[str, str]:
         "cores": str(os.cpu_count()),
         "RAM": f"{psutil.virtual_memory().total / 2**30:.1f} GiB",
         "OS": f"{os_name}, kernel {platform.release()}",
+        # Other jobs on a shared machine skew every figure: the 1-minute load, when written, says how much.
+        "load average (1 min) at the end": f"{os.getloadavg()[0]:.2f}",
     }
 
 
@@ -219,14 +225,14 @@ def read_lines(path: str) -> list[str]:
         return []
 
 
-def versions(database_url: str | None) -> dict[str, str]:
+def versions() -> dict[str, str]:
     first_line = lambda text: text.splitlines()[0] if text else "not installed"  # noqa: E731
     return {
         "Python": platform.python_version(),
         "threat-triage (git)": command_output(["git", "describe", "--always", "--dirty"]) or "unknown",
         "SpamAssassin": first_line(command_output(["spamassassin", "--version"])),
         "rspamd": first_line(command_output(["rspamd", "--version"])),
-        "database": database_version(database_url),
+        "database": database_version(os.environ.get("BENCH_POSTGRES_URL")),
         "Redis": redis_version(),
     }
 
@@ -309,9 +315,7 @@ def corpus_line(corpus: Path, given: str) -> str:
     return f"`{given}` ({len(files)} emails, {size:.1f} MB)"
 
 
-def write_results(
-    path: Path, args: argparse.Namespace, steps: list[Step], database_url: str | None, commands: list[str]
-) -> None:
+def write_results(path: Path, args: argparse.Namespace, steps: list[Step], commands: list[str]) -> None:
     mode = (
         "dry run: no figures"
         if args.dry_run
@@ -335,7 +339,7 @@ def write_results(
         "",
         "| | |",
         "| --- | --- |",
-        *(f"| {key} | {value} |" for key, value in versions(database_url).items()),
+        *(f"| {key} | {value} |" for key, value in versions().items()),
         "",
         "## Figures",
         "",
@@ -349,12 +353,12 @@ def write_results(
     path.write_text("\n".join(lines))
 
 
-def shown(command: list[str], args: argparse.Namespace, database_url: str | None) -> str:
+def shown(command: list[str], args: argparse.Namespace) -> str:
     """A command as results.md shows it: no paths of this machine, no credentials."""
     replacements = {
         sys.executable: "python",
         str(args.corpus): args.corpus_given,
-        database_url or "-": "$FRESH_DATABASE_ON_BENCH_POSTGRES_URL",
+        FRESH_DATABASE: "$FRESH_DATABASE_ON_BENCH_POSTGRES_URL",
         os.environ.get("BENCH_REDIS_URL") or "-": "$BENCH_REDIS_URL",
     }
     words = [replacements.get(word, word) for word in command]
@@ -377,15 +381,14 @@ def main() -> None:
     args.corpus_given = str(args.corpus).replace(f"{ROOT}{os.sep}", "")
     args.corpus = args.corpus.resolve()
     timeout = QUICK_TIMEOUT if args.quick else FULL_TIMEOUT
-    with bench_database() as database_url:
-        steps = plan(args, database_url)
-        commands = [shown(step.command(Path("FIGURES.json")), args, database_url) for step in steps]
-        if args.dry_run:
-            print("\n".join(commands))
-        else:
-            for step in steps:
-                run_step(step, timeout)
-        write_results(args.output, args, steps, database_url, commands)
+    steps = plan(args)
+    commands = [shown(step.command(Path("FIGURES.json")), args) for step in steps]
+    if args.dry_run:
+        print("\n".join(commands))
+    else:
+        for step in steps:
+            run_step(step, timeout)
+    write_results(args.output, args, steps, commands)
     print(f"\nwrote {args.output}")
     failed = [step.name for step in steps if step.failures]
     if failed:
