@@ -86,6 +86,12 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Bulk updates bring the session's copies of the rows they changed up to date by reading the changed rows
+# back (RETURNING), instead of testing every object of the class in the session as "evaluate" does: a batch
+# of triage jobs holds hundreds of reports, and a bulk update touches one or two.
+SYNC_MATCHED = "fetch"
+
+
 def commit_without_waiting_for_disk(db_session: Session) -> None:
     """Let this transaction's commit return before its WAL is on disk (PostgreSQL; SQLite WAL is already so).
 

@@ -27,7 +27,6 @@ class ReportIndicator(Base):
         # Correlation looks only at reports in no campaign yet; members are found through CampaignIndicator.
         Index(
             "ix_report_indicators_loose",
-            "kind",
             "value_hash",
             "seen_at",
             sqlite_where=text("campaign_id IS NULL"),
@@ -49,7 +48,8 @@ class CampaignIndicator(Base):
     reports with one indexed look-up per indicator, instead of reading 20,000 member rows."""
 
     __tablename__ = "campaign_indicators"
-    __table_args__ = (Index("ix_campaign_indicators_lookup", "kind", "value_hash", "last_seen_at"),)
+    # Looked up by value hash alone: the HMAC covers `kind:value`, so equal hashes are of one kind.
+    __table_args__ = (Index("ix_campaign_indicators_lookup", "value_hash", "last_seen_at"),)
 
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)

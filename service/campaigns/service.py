@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CompoundSelect, and_, case, delete, false, func, or_, select, text, union, update
+from sqlalchemy import CompoundSelect, bindparam, case, delete, func, select, text, union, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from service.analysis.indicators import TEMPLATE
 from service.campaigns.models import Campaign, CampaignIndicator, ReportIndicator
 from service.cases.models import Case
+from service.db import SYNC_MATCHED
 from service.ingest.models import Report
 
 TEMPLATE_MATCHES = 2  # sketch hashes two reports must share to count as one template
@@ -59,20 +60,14 @@ def find_related(
     mine = list(indicators) if indicators is not None else indicators_of(db_session, report.id)
     if not mine:
         return Related((), ())
-    campaigns = _by_indicator(CampaignIndicator.campaign_id, CampaignIndicator, mine, since)
-    loose = _by_indicator(
-        ReportIndicator.report_id,
-        ReportIndicator,
-        mine,
-        since,
-        ReportIndicator.campaign_id.is_(None),
-        ReportIndicator.report_id != report.id,
-    )
-    return Related(
-        tuple(sorted(db_session.scalars(campaigns))),
-        tuple(db_session.scalars(loose.limit(MAX_LOOSE))),
-        tuple(mine),
-    )
+    values = {
+        "exact": [value for kind, value in mine if kind != TEMPLATE],
+        "template": [value for kind, value in mine if kind == TEMPLATE],
+        "since": since,
+    }
+    campaigns = db_session.scalars(_RELATED_CAMPAIGNS, values)
+    loose = db_session.scalars(_LOOSE_REPORTS, {**values, "report_id": report.id})
+    return Related(tuple(sorted(campaigns)), tuple(loose), tuple(mine))
 
 
 def indicators_of(db_session: Session, report_id: str) -> list[tuple[str, str]]:
@@ -93,29 +88,36 @@ def indicators_by_report(db_session: Session, report_ids: Sequence[str]) -> dict
     return found
 
 
-def _by_indicator(
-    key: Any, table: Any, pairs: list[tuple[str, str]], since: datetime, *conditions: Any
-) -> CompoundSelect[Any]:
-    """`key`s of rows sharing one exact indicator, or `TEMPLATE_MATCHES` template hashes, since `since`."""
-    seen = table.last_seen_at if table is CampaignIndicator else table.seen_at
-    exact = [(kind, value) for kind, value in pairs if kind != TEMPLATE]
-    template = [(kind, value) for kind, value in pairs if kind == TEMPLATE]
-    recent = select(key).where(seen >= since, *conditions)
+def _by_indicator(key: Any, value_hash: Any, seen_at: Any, *conditions: Any) -> CompoundSelect[Any]:
+    """`key`s sharing one exact indicator, or `TEMPLATE_MATCHES` template hashes, since `:since`.
+
+    Built once at import: the statement is the same for every report, only its parameters change. A value
+    hash is an HMAC of `kind:value`, so the hash alone names the kind too.
+    """
+    recent = select(key).where(seen_at >= bindparam("since"), *conditions)
     return union(
-        recent.where(_matching(table.kind, table.value_hash, exact)),
-        recent.where(_matching(table.kind, table.value_hash, template))
+        recent.where(value_hash.in_(bindparam("exact", expanding=True))),
+        recent.where(value_hash.in_(bindparam("template", expanding=True)))
         .group_by(key)
         .having(func.count() >= TEMPLATE_MATCHES),
     )
 
 
-def _matching(kind_column: Any, value_column: Any, pairs: list[tuple[str, str]]) -> Any:
-    """`(kind, value) IN pairs`, written per kind so that each arm is one index range; false when empty."""
-    by_kind: dict[str, list[str]] = {}
-    for kind, value in pairs:
-        by_kind.setdefault(kind, []).append(value)
-    arms = [and_(kind_column == kind, value_column.in_(values)) for kind, values in by_kind.items()]
-    return or_(false(), *arms)
+_RELATED_CAMPAIGNS = _by_indicator(
+    CampaignIndicator.campaign_id, CampaignIndicator.value_hash, CampaignIndicator.last_seen_at
+)
+_LOOSE_REPORTS = (
+    _by_indicator(
+        ReportIndicator.report_id,
+        ReportIndicator.value_hash,
+        ReportIndicator.seen_at,
+        ReportIndicator.campaign_id.is_(None),
+        ReportIndicator.report_id != bindparam("report_id"),
+    )
+    .subquery()
+    .select()
+    .limit(MAX_LOOSE)
+)
 
 
 @dataclass(frozen=True)
@@ -176,7 +178,12 @@ def _join_loose(db_session: Session, campaign_id: str, report_ids: list[str]) ->
     """Reports that were in no campaign join this one, with their cases and indicators."""
     moved_cases = select(Report.case_id).where(Report.id.in_(report_ids))
     db_session.execute(update(Case).where(Case.id.in_(moved_cases)).values(campaign_id=campaign_id))
-    db_session.execute(update(Report).where(Report.id.in_(report_ids)).values(campaign_id=campaign_id))
+    db_session.execute(
+        update(Report)
+        .execution_options(synchronize_session=SYNC_MATCHED)
+        .where(Report.id.in_(report_ids))
+        .values(campaign_id=campaign_id)
+    )
     _mark_members(db_session, campaign_id, report_ids)
     rows = db_session.execute(
         select(ReportIndicator.kind, ReportIndicator.value_hash, func.max(ReportIndicator.seen_at))
@@ -197,7 +204,12 @@ def _mark_members(db_session: Session, campaign_id: str, report_ids: list[str]) 
 
 def _absorb(db_session: Session, campaign_id: str, absorbed: list[str]) -> None:
     """Campaigns that met through a new report become one: members, cases and indicators move over."""
-    db_session.execute(update(Report).where(Report.campaign_id.in_(absorbed)).values(campaign_id=campaign_id))
+    db_session.execute(
+        update(Report)
+        .execution_options(synchronize_session=SYNC_MATCHED)
+        .where(Report.campaign_id.in_(absorbed))
+        .values(campaign_id=campaign_id)
+    )
     db_session.execute(update(Case).where(Case.campaign_id.in_(absorbed)).values(campaign_id=campaign_id))
     db_session.execute(
         update(ReportIndicator)

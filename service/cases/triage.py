@@ -30,7 +30,7 @@ from service.cases.ladder import LadderStep
 from service.cases.models import Case
 from service.cases.sla import SlaPolicy
 from service.cases.workflow import LEVEL_RANK, fold_into, move, raise_level, record, refresh_counts
-from service.db import commit_without_waiting_for_disk
+from service.db import SYNC_MATCHED, commit_without_waiting_for_disk
 from service.dnscheck.service import DNS_JOB
 from service.ingest.models import Report
 from service.jobs.queue import queue_once
@@ -132,6 +132,7 @@ def _primary_case(
         campaign.case_id = primary.id
         db_session.execute(
             update(Report)
+            .execution_options(synchronize_session=SYNC_MATCHED)
             .where(Report.campaign_id == campaign.id, Report.case_id.is_(None))
             .values(case_id=primary.id)
         )
@@ -199,6 +200,7 @@ def _open_campaign_case(
     campaign.case_id = case.id
     db_session.execute(
         update(Report)
+        .execution_options(synchronize_session=SYNC_MATCHED)
         .where(Report.campaign_id == campaign.id, Report.case_id.is_(None))
         .values(case_id=case.id)
     )

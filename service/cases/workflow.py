@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from service.cases.models import RESOLUTIONS, Case, CaseEvent
+from service.db import SYNC_MATCHED
 from service.errors import Conflict, UnprocessableContent
 from service.ingest.models import Report
 
@@ -63,7 +64,12 @@ def raise_level(case: Case, level: str, lane: str) -> bool:
 
 def fold_into(db_session: Session, duplicate: Case, primary: Case, *, actor: str, at: datetime) -> None:
     """Merge a case into another: its reports move over, and it closes as a duplicate."""
-    db_session.execute(update(Report).where(Report.case_id == duplicate.id).values(case_id=primary.id))
+    db_session.execute(
+        update(Report)
+        .execution_options(synchronize_session=SYNC_MATCHED)
+        .where(Report.case_id == duplicate.id)
+        .values(case_id=primary.id)
+    )
     duplicate.status, duplicate.resolution, duplicate.closed_at = "closed", "duplicate", at
     duplicate.merged_into = primary.id
     record(db_session, duplicate, actor=actor, kind="merged", at=at, into=primary.id)

@@ -39,9 +39,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("campaign_id", "kind", "value_hash", name=op.f("pk_campaign_indicators")),
     )
-    op.create_index(
-        "ix_campaign_indicators_lookup", "campaign_indicators", ["kind", "value_hash", "last_seen_at"]
-    )
+    op.create_index("ix_campaign_indicators_lookup", "campaign_indicators", ["value_hash", "last_seen_at"])
     with op.batch_alter_table("report_indicators", schema=None) as batch_op:
         batch_op.add_column(sa.Column("campaign_id", sa.String(length=36), nullable=True))
     _backfill()
@@ -50,7 +48,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_report_indicators_loose",
         "report_indicators",
-        ["kind", "value_hash", "seen_at"],
+        ["value_hash", "seen_at"],
         sqlite_where=LOOSE,
         postgresql_where=LOOSE,
     )
