@@ -42,7 +42,9 @@ def report(index: int, text: str) -> dict[str, object]:
             "sms": {"sender": f"096{index:07d}", "text": text.format(index)}}  # fmt: skip
 
 
-async def steady_load(base_url: str, key: str, rate: float, seconds: float) -> dict[str, float]:
+async def steady_load(
+    base_url: str, key: str, rate: float, seconds: float, *, quiet: bool = False
+) -> dict[str, float]:
     """Send at `rate`/s for `seconds`; returns report id -> send time (epoch seconds)."""
     sent: dict[str, float] = {}
     answered: list[float] = []
@@ -66,6 +68,8 @@ async def steady_load(base_url: str, key: str, rate: float, seconds: float) -> d
         start = time.monotonic()
         await asyncio.gather(*(one(i, start + i / rate) for i in range(int(rate * seconds))))
     answered.sort()
+    if quiet:
+        return sent
     if failures:
         print(f"POST failed: {failures}")
     print(
@@ -92,6 +96,10 @@ def wait_enriched(db: Database, ids: list[str], timeout: float) -> dict[str, dat
 def latency_phase(env: dict[str, str], db: Database, key: str, args: argparse.Namespace) -> dict[str, float]:
     with serving_process(env=env) as (base_url, server):
         processes = {server.pid: "api", **_pipeline_processes(server.pid)}
+        # The steady state, not the start-up: every queue worker has imported its jobs and run one.
+        warm_up = asyncio.run(steady_load(base_url, key, 10, 2, quiet=True))
+        if len(wait_enriched(db, list(warm_up), timeout=120)) < len(warm_up):
+            sys.exit("the workers did not enrich the warm-up reports within 120 s")
         cpu_before = {pid: cpu_seconds(pid) for pid in processes}
         sent = asyncio.run(steady_load(base_url, key, args.rate, args.seconds))
         enriched = wait_enriched(db, list(sent), timeout=120)

@@ -148,9 +148,15 @@ def join_campaign(db_session: Session, report: Report, related: Related, *, now:
 
 
 def _campaigns(db_session: Session, ids: set[str]) -> Sequence[Campaign]:
-    """Oldest first. One campaign, the usual case, comes from the session's identity map when it can."""
+    """Oldest first. One campaign, the usual case, is read once per session (a triage batch)."""
     if len(ids) == 1:
-        campaign = db_session.get(Campaign, next(iter(ids)))
+        # The identity map holds objects weakly, so a batch's campaign would be read again for every report;
+        # the session's info keeps it alive for as long as the batch runs.
+        held: dict[str, Campaign] = db_session.info.setdefault("campaigns", {})
+        campaign_id = next(iter(ids))
+        campaign = held.get(campaign_id) or db_session.get(Campaign, campaign_id)
+        if campaign is not None:
+            held[campaign_id] = campaign
         return [campaign] if campaign is not None else []
     return db_session.scalars(
         select(Campaign).where(Campaign.id.in_(ids)).order_by(Campaign.created_at, Campaign.id)
