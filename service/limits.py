@@ -16,6 +16,11 @@ class BodyTooLarge(PayloadTooLarge):
     """Raised from `receive` mid-stream; the problem handler turns it into a 413."""
 
 
+# Far above any real client's headers (browsers send a few KiB), far below what an attacker may send: the
+# HTTP parser (httptools) sets no limit of its own.
+MAX_HEADER_BYTES = 64 * 1024
+
+
 class BodySizeLimit:
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
@@ -24,6 +29,13 @@ class BodySizeLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if sum(len(name) + len(value) for name, value in scope.get("headers", ())) > MAX_HEADER_BYTES:
+            detail = f"The request headers exceed {MAX_HEADER_BYTES} bytes: send fewer or shorter ones."
+            response = problem_response(
+                431, "Request Header Fields Too Large", detail, headers={"Connection": "close"}
+            )
+            await response(scope, receive, send)
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:

@@ -41,6 +41,7 @@ def requeue_lost_jobs(
     ).all()
     requeued = 0
     alive: dict[str, bool] = {}  # a batch job carries many rows: ask Redis once per job
+    lost: list[OutboxMessage] = []
     for message in messages:
         if message.attempts >= MAX_ATTEMPTS:
             log.error("outbox %s: job failed %d times; left for an operator", message.id, message.attempts)
@@ -49,6 +50,18 @@ def requeue_lost_jobs(
         if rq_job not in alive:
             alive[rq_job] = _job_alive(connection, rq_job, now, job_timeout)
         if not alive[rq_job]:
+            lost.append(message)
+    # A job may have finished between the first read and the look-up in Redis; its report is enriched by
+    # now, and publishing it again would only add work when the workers are already behind.
+    still_waiting = set(
+        db_session.scalars(
+            select(Report.id).where(
+                Report.id.in_([message.subject_id for message in lost]), Report.enriched_at.is_(None)
+            )
+        )
+    )
+    for message in lost:
+        if message.subject_id in still_waiting:
             message.published_at = None
             requeued += 1
     db_session.commit()

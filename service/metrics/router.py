@@ -96,7 +96,7 @@ def _queue_gauges(request: Request, now: datetime) -> list[str]:
 
 
 def _oldest_age(queue: Queue, now: datetime) -> float:
-    jobs = queue.get_jobs(0, 0)
+    jobs = queue.get_jobs(0, 1)  # offset 0, length 1: the head of the queue
     if not jobs or jobs[0].enqueued_at is None:
         return 0.0
     enqueued = jobs[0].enqueued_at

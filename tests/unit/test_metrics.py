@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
 
+import redis
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from service.db import Database
+from service.jobs.publisher import OutboxPublisher
+from service.jobs.queue import queue_for_level
 from tests.conftest import FILES
 
 
@@ -37,3 +42,16 @@ def test_metrics_count_reports_and_show_the_shared_state(client: TestClient, aut
     assert any(name == "triage_rule_hits" and value >= 1 for (name, _), value in after.items())
     for secret in ("0961234567", "giết", "0912345678"):
         assert secret not in response.text
+
+
+def test_queue_age_is_the_age_of_the_oldest_waiting_job(
+    client: TestClient, auth: dict[str, str], db: Database, redis_url: str
+) -> None:
+    redis.Redis.from_url(redis_url).flushdb()
+    body = json.loads((FILES / "reports" / "sms_threat.json").read_text())
+    queue = client.post("/v1/reports", json=body, headers=auth).json()["risk"]["level"]
+    assert OutboxPublisher(db, redis_url).publish_pending() == 1
+    time.sleep(0.3)
+    after = samples(client.get("/metrics").text)
+    assert after[("triage_queue_depth", (("queue", queue_for_level(queue)),))] == 1
+    assert after[("triage_queue_oldest_seconds", (("queue", queue_for_level(queue)),))] >= 0.3

@@ -7,11 +7,13 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from service.analysis.pipeline import Analyzer
 from service.app import create_app
 from service.config import Settings
 from service.db import Database
+from service.ingest.models import Report
 
 CAP = 64 * 1024
 
@@ -60,3 +62,16 @@ def test_body_under_cap_passes(small_cap_client: TestClient, auth: dict[str, str
 
 def test_default_cap_is_ten_mebibytes() -> None:
     assert Settings().max_body_bytes == 10 * 1024 * 1024
+
+
+def test_huge_headers_get_431_and_nothing_is_stored(
+    client: TestClient, auth: dict[str, str], db: Database
+) -> None:
+    padding = {f"X-Pad-{index}": "x" * 1000 for index in range(80)}
+    body = {"channel": "sms", "sms": {"sender": "0961234567", "text": "Tao biết nhà mày ở đâu."}}
+    response = client.post("/v1/reports", json=body, headers={**auth, **padding})
+    assert response.status_code == 431
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "headers" in response.json()["detail"]
+    with db.session() as db_session:
+        assert db_session.scalar(select(func.count(Report.id))) == 0
