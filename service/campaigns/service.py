@@ -6,12 +6,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import CompoundSelect, bindparam, case, delete, func, select, text, union, update
+from sqlalchemy import CompoundSelect, Table, bindparam, case, delete, func, select, text, union, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from service.analysis.indicators import TEMPLATE
 from service.campaigns.models import Campaign, CampaignIndicator, ReportIndicator
@@ -143,7 +144,6 @@ def join_campaign(db_session: Session, report: Report, related: Related, *, now:
         _join_loose(db_session, campaign.id, list(related.loose_ids))
     if report.campaign_id != campaign.id:
         _join_one(db_session, report, campaign.id, related.indicators, now=now)
-    db_session.flush()
     return Joined(campaign, widened=bool(absorbed or related.loose_ids))
 
 
@@ -171,8 +171,11 @@ def _join_one(
     *,
     now: datetime,
 ) -> None:
-    """The common case, in three statements: one report joins a campaign."""
-    report.campaign_id = campaign_id
+    """The common case, in a few statements: one report joins a campaign."""
+    # Written now, not at the next flush: the statements that follow, and the next report, must see it.
+    reports = cast(Table, Report.__table__)
+    db_session.execute(update(reports).where(reports.c.id == report.id).values(campaign_id=campaign_id))
+    set_committed_value(report, "campaign_id", campaign_id)
     if report.case_id is not None:
         db_session.execute(update(Case).where(Case.id == report.case_id).values(campaign_id=campaign_id))
     _mark_members(db_session, campaign_id, [report.id])

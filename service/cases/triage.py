@@ -56,7 +56,11 @@ def triage_report(
     commit_without_waiting_for_disk(db_session)
     lock_correlation(db_session)
     report = db_session.get(Report, report_id)
-    return None if report is None else _triage(db_session, report, policy, now=now)
+    if report is None:
+        return None
+    _triage(db_session, report, policy, now=now)
+    db_session.flush()
+    return report
 
 
 def triage_reports(
@@ -76,10 +80,15 @@ def triage_reports(
     by_id = {report.id: report for report in reports}
     indicators = indicators_by_report(db_session, list(by_id))
     done = 0
-    for report_id in report_ids:  # in arrival order, as single jobs would have run
-        if report_id in by_id:
-            _triage(db_session, by_id[report_id], policy, now=now, indicators=indicators[report_id])
-            done += 1
+    # The ORM's changes (case statuses and counts, events, enriched stamps) are written once for the whole
+    # batch, as a few multi-row statements, instead of once per report. Everything a later report's queries
+    # must see (campaign membership, moved reports) is written at once by Core statements instead.
+    with db_session.no_autoflush:
+        for report_id in report_ids:  # in arrival order, as single jobs would have run
+            if report_id in by_id:
+                _triage(db_session, by_id[report_id], policy, now=now, indicators=indicators[report_id])
+                done += 1
+    db_session.flush()
     return done
 
 
@@ -106,7 +115,6 @@ def _triage(
         queue_notice_if_critical(db_session, case, now=now)
     if policy.check_dns and report.channel == "email":
         queue_once(db_session, queue="enrich", job=DNS_JOB, subject_id=report.id, now=now)
-    db_session.flush()
     return report
 
 
@@ -116,11 +124,13 @@ def _primary_case(
     if joined is None:
         return db_session.get(Case, report.case_id) if report.case_id else None
     campaign = joined.campaign
-    open_cases = db_session.scalars(
+    candidates = db_session.scalars(
         select(Case)
         .where(Case.campaign_id == campaign.id, Case.status != "closed")
         .order_by(Case.created_at, Case.id)
     ).all()
+    # A case folded earlier in this batch still reads open in the database until the batch is written.
+    open_cases = [case for case in candidates if case.status != "closed"]
     if not open_cases:
         return None
     primary, duplicates = open_cases[0], open_cases[1:]

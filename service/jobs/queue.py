@@ -46,7 +46,11 @@ def outbox_row(*, queue: str, job: str, subject_id: str, now: datetime) -> dict[
 
 def queue_once(db_session: Session, *, queue: str, job: str, subject_id: str, now: datetime) -> bool:
     """Add a job to the outbox in the caller's transaction unless the same job and subject are there."""
-    already = db_session.scalar(
+    pending = any(
+        isinstance(row, OutboxMessage) and (row.job, row.subject_id) == (job, subject_id)
+        for row in db_session.new
+    )  # added earlier in this transaction, and not written yet
+    already = pending or db_session.scalar(
         select(exists().where(OutboxMessage.job == job, OutboxMessage.subject_id == subject_id))
     )
     if already:

@@ -12,6 +12,8 @@ from service.cases.models import Case, CaseEvent
 from service.cases.triage import TriagePolicy, triage_report, triage_reports
 from service.db import Database, utcnow
 from service.ingest.models import Report
+from service.jobs.models import OutboxMessage
+from service.notify.service import NOTIFY_JOB
 from tests.conftest import FILES, new_key
 
 POLICY = TriagePolicy(lanes={"critical": "urgent", "high": "review"})
@@ -188,3 +190,31 @@ def test_a_batch_triages_like_single_jobs_and_a_rerun_changes_nothing(
         [case] = db_session.scalars(select(Case).where(Case.status != "closed")).all()
         assert (case.level, case.report_count, case.campaign_id) == ("high", 12, campaign_id)
         assert db_session.scalar(select(func.count(Report.id)).where(Report.enriched_at.is_(None))) == 0
+
+
+def test_a_batch_of_threats_folds_every_case_into_one_and_queues_one_notice(
+    client: TestClient, auth: dict[str, str], db: Database
+) -> None:
+    """Each threat opens its own case at intake; one batch folds them all, counts them, and notifies once."""
+    threat = json.loads((FILES / "reports" / "sms_threat.json").read_text())
+    ids = []
+    for i in range(8):
+        body = threat | {"reference": f"fold-{i}", "reporter": {"msisdn": f"09123400{i:02d}"}}
+        body["sms"] = threat["sms"] | {"sender": f"09612300{i:02d}"}  # linked by the account number alone
+        report = client.post("/v1/reports", json=body, headers=auth).json()
+        assert report["case_id"] is not None
+        ids.append(report["id"])
+    policy = TriagePolicy(lanes=POLICY.lanes, notify_critical=True)
+    with db.session() as db_session:
+        assert triage_reports(db_session=db_session, report_ids=ids, policy=policy, now=utcnow()) == 8
+        db_session.commit()
+    with db.session() as db_session:
+        [case] = db_session.scalars(select(Case).where(Case.status != "closed")).all()
+        assert case.report_count == 8
+        assert db_session.scalar(select(func.count(Report.id)).where(Report.case_id == case.id)) == 8
+        folded = db_session.scalars(select(Case).where(Case.status == "closed")).all()
+        assert len(folded) == 7
+        assert {(c.resolution, c.merged_into, c.report_count) for c in folded} == {("duplicate", case.id, 0)}
+        notices = db_session.scalars(select(OutboxMessage).where(OutboxMessage.job == NOTIFY_JOB)).all()
+        assert case.level == "critical"
+        assert [notice.subject_id for notice in notices] == [case.id]
