@@ -124,18 +124,20 @@ def _primary_case(
     if joined is None:
         return db_session.get(Case, report.case_id) if report.case_id else None
     campaign = joined.campaign
+    # A case folded earlier in this batch still reads open in the database until the batch is written.
+    folded: set[str] = db_session.info.setdefault("folded_cases", set())
     candidates = db_session.scalars(
         select(Case)
-        .where(Case.campaign_id == campaign.id, Case.status != "closed")
+        .where(Case.campaign_id == campaign.id, Case.status != "closed", Case.id.not_in(folded))
         .order_by(Case.created_at, Case.id)
     ).all()
-    # A case folded earlier in this batch still reads open in the database until the batch is written.
     open_cases = [case for case in candidates if case.status != "closed"]
     if not open_cases:
         return None
     primary, duplicates = open_cases[0], open_cases[1:]
     for duplicate in duplicates:
         fold_into(db_session, duplicate, primary, actor=WORKER, at=now)
+        folded.add(duplicate.id)
     if joined.widened or campaign.case_id != primary.id:
         # Members that had no case of their own (loose reports, or reports from before the campaign had
         # a case) now belong to the campaign's case.
