@@ -139,22 +139,26 @@ def _primary_case(
         fold_into(db_session, duplicate, primary, actor=WORKER, at=now)
         folded.add(duplicate.id)
     if joined.widened or campaign.case_id != primary.id:
-        # Members that had no case of their own (loose reports, or reports from before the campaign had
-        # a case) now belong to the campaign's case.
-        campaign.case_id = primary.id
-        db_session.execute(
-            update(Report)
-            .execution_options(synchronize_session=SYNC_MATCHED)
-            .where(Report.campaign_id == campaign.id, Report.case_id.is_(None))
-            .values(case_id=primary.id)
-        )
-        refresh_counts(db_session, primary)
+        _make_campaign_case(db_session, campaign, primary)
     elif report.case_id is None:
         # The common case, one report joining a campaign that has its case: counted without a recount.
         report.case_id = primary.id
         primary.report_count += 1
         primary.score = max(primary.score, report.score)
     return primary
+
+
+def _make_campaign_case(db_session: Session, campaign: Campaign, case: Case) -> None:
+    """`case` becomes the campaign's case, and takes the members that have none of their own (loose reports,
+    or reports from before the campaign had a case); its counts are taken afresh."""
+    campaign.case_id = case.id
+    db_session.execute(
+        update(Report)
+        .execution_options(synchronize_session=SYNC_MATCHED)
+        .where(Report.campaign_id == campaign.id, Report.case_id.is_(None))
+        .values(case_id=case.id)
+    )
+    refresh_counts(db_session, case)
 
 
 def _apply_ladder(
@@ -209,14 +213,7 @@ def _open_campaign_case(
     )  # fmt: skip
     db_session.add(case)
     db_session.flush()
-    campaign.case_id = case.id
-    db_session.execute(
-        update(Report)
-        .execution_options(synchronize_session=SYNC_MATCHED)
-        .where(Report.campaign_id == campaign.id, Report.case_id.is_(None))
-        .values(case_id=case.id)
-    )
-    refresh_counts(db_session, case)
+    _make_campaign_case(db_session, campaign, case)
     record(db_session, case, actor="ladder", kind="opened", at=now, level=step.level, reports=step.reports)
     _escalate_if_critical(db_session, case, now=now)
     return case
