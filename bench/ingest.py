@@ -55,6 +55,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write the per-round figures as JSON here")
+    parser.add_argument(
+        "--batch-lines", type=int, default=100, help="also post NDJSON batches of this many reports (0: skip)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         database_url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
@@ -111,7 +114,27 @@ async def _rounds(base_url: str, key: str, args: argparse.Namespace) -> None:
         )
         print(echoes[-1].line())
         print(ingests[-1].line())
+    if args.batch_lines:
+        await _batches(host, int(port), key, args, first=len(bodies))
     _summary(echoes, ingests, args)
+
+
+async def _batches(host: str, port: int, key: str, args: argparse.Namespace, *, first: int) -> None:
+    """The same reports through `POST /v1/reports:batch`, beside the single posts: reports/s, not requests."""
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/x-ndjson"}
+    count = max(1, args.requests // args.batch_lines)
+    lines = args.batch_lines
+
+    def batch(i: int) -> bytes:
+        body = b"\n".join(sms_report(first + i * lines + n) for n in range(lines))
+        return http_post("/v1/reports:batch", host, body, headers)
+
+    result = await run_load(
+        f"batch of {lines}", host, port, batch, total=count, concurrency=min(4, args.concurrency)
+    )
+    print(result.line())
+    print(f"batch intake : {result.rate * lines:8.0f} reports/s  ({count} batches of {lines} lines, "
+          f"p50 {result.percentile(0.5):.0f} ms per batch)")  # fmt: skip
 
 
 def _summary(echoes: list[LoadResult], ingests: list[LoadResult], args: argparse.Namespace) -> None:
