@@ -70,8 +70,8 @@ def main() -> None:
                 timings += [(time.perf_counter() - started) * 1000 / len(batch)] * len(batch)
         for start in range(0, len(timings), args.step):
             chunk = timings[start : start + args.step]
-            print(f"reports {start + 1:>6}-{start + len(chunk):<6} triage p50 {statistics.median(chunk):6.2f} ms  "
-                  f"max {max(chunk):7.2f} ms")  # fmt: skip
+            span = f"{start + 1:>6}-{start + len(chunk):<6}"
+            print(f"reports {span} triage p50 {statistics.median(chunk):6.2f} ms  max {max(chunk):7.2f} ms")
 
 
 if __name__ == "__main__":
