@@ -1300,7 +1300,7 @@ def _interrupt(*_: object) -> None:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--peak", type=float, default=20, help="the stated peak, reports/s")
+    parser.add_argument("--peak", type=float, default=10, help="the stated peak, reports/s")
     parser.add_argument("--rate", type=float, help="requests/s to send (default: 3 x peak)")
     parser.add_argument("--seconds", type=float, default=600, help="length of each phase")
     parser.add_argument("--phases", default="AB", help="A (benign), B (5 %% hostile), or AB")
