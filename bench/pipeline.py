@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from sqlalchemy import func, select, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.load import cpu_seconds
 from service.db import Database
 from service.ingest.models import Report
 from service.jobs.publisher import OutboxPublisher
@@ -115,15 +115,6 @@ def latency_phase(env: dict[str, str], db: Database, key: str, args: argparse.Na
           f"{len(enriched)} enriched; POST → case in queue p50 {statistics.median(latencies):.0f} ms, "
           f"p95 {p95:.0f} ms, max {latencies[-1]:.0f} ms")  # fmt: skip
     return {"p50 ms": statistics.median(latencies), "p95 ms": p95}
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a live process, from /proc (0 once it is gone)."""
-    try:
-        fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _pipeline_processes(server_pid: int, timeout: float = 60) -> dict[int, str]:

@@ -26,6 +26,7 @@ from service.dashboard.web import (
     LoginRequired,
     PostingViewer,
     audit_refusal,
+    audit_viewer_action,
     cookie_name,
     current_viewer,
     dashboard_settings,
@@ -140,14 +141,7 @@ def logout(request: Request, viewer: PostingViewer) -> Response:
     """End the session on the server and drop the cookie."""
     with db_of(request).session() as db_session:
         end_session(db_session, token=request.cookies.get(cookie_name(request), ""))
-        record_audit(
-            db_session,
-            actor=viewer.name,
-            role=viewer.role,
-            action="logout",
-            outcome="ok",
-            remote_addr=remote_addr(request),
-        )
+        audit_viewer_action(db_session, request, viewer, "logout")
         db_session.commit()
     response = RedirectResponse(BASE + "/login", status_code=303)
     response.delete_cookie(cookie_name(request), path="/")

@@ -8,13 +8,19 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from service.audit.service import record_audit
 from service.cases.models import RESOLUTIONS
 from service.cases.service import act_on_case, get_case
 from service.dashboard.casepage import case_page, sla_left
 from service.dashboard.routes_auth import safe_next
-from service.dashboard.security import remote_addr
-from service.dashboard.web import BASE, CurrentViewer, DashboardRefusal, PostingViewer, db_of, render
+from service.dashboard.web import (
+    BASE,
+    CurrentViewer,
+    DashboardRefusal,
+    PostingViewer,
+    audit_viewer_action,
+    db_of,
+    render,
+)
 from service.db import utcnow
 from service.errors import ProblemError
 
@@ -60,15 +66,9 @@ def act(
             )  # fmt: skip
         except ProblemError as exc:
             raise DashboardRefusal(exc.status, exc.detail) from None
-        record_audit(
-            db_session,
-            actor=viewer.name,
-            role=viewer.role,
-            action=f"case.{action}",
-            outcome="ok",
-            remote_addr=remote_addr(request),
-            target=case.id,
+        audit_viewer_action(
+            db_session, request, viewer, f"case.{action}", target=case.id,
             detail={"resolution": resolution or None, "assignee": assignee or None, "note_chars": len(note)},
-        )
+        )  # fmt: skip
         db_session.commit()
     return RedirectResponse(safe_next(next or f"{BASE}/cases/{case_id}"), status_code=303)

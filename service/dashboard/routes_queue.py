@@ -10,12 +10,18 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
-from service.audit.service import record_audit
 from service.cases.merge import merge_cases
 from service.cases.models import STATUSES
 from service.dashboard.queue import LANE_ORDER, QueueFilters, build_queue
-from service.dashboard.security import remote_addr
-from service.dashboard.web import BASE, CurrentViewer, DashboardRefusal, PostingViewer, db_of, render
+from service.dashboard.web import (
+    BASE,
+    CurrentViewer,
+    DashboardRefusal,
+    PostingViewer,
+    audit_viewer_action,
+    db_of,
+    render,
+)
 from service.db import utcnow
 from service.errors import ProblemError
 
@@ -98,16 +104,10 @@ def merge(
             primary = merge_cases(db_session=db_session, case_ids=case_ids or [], actor=viewer.name, now=now)
         except ProblemError as exc:
             raise DashboardRefusal(exc.status, exc.detail) from None
-        record_audit(
-            db_session,
-            actor=viewer.name,
-            role=viewer.role,
-            action="case.merge",
-            outcome="ok",
-            remote_addr=remote_addr(request),
-            target=primary.id,
-            detail={"cases": ",".join((case_ids or [])[:100])},
-        )
+        audit_viewer_action(
+            db_session, request, viewer, "case.merge",
+            target=primary.id, detail={"cases": ",".join((case_ids or [])[:100])},
+        )  # fmt: skip
         db_session.commit()
         primary_id = primary.id
     return RedirectResponse(f"{BASE}/cases/{primary_id}", status_code=303)

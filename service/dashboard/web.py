@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from service.audit.service import record_audit
@@ -87,6 +88,22 @@ def current_viewer(request: Request) -> Viewer:
         raise LoginRequired()
     request.state.viewer = viewer
     return viewer
+
+
+def audit_viewer_action(
+    db_session: Session,
+    request: Request,
+    viewer: Viewer,
+    action: str,
+    *,
+    target: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Record a signed-in analyst's action that succeeded, in the caller's transaction."""
+    record_audit(
+        db_session, actor=viewer.name, role=viewer.role, action=action, outcome="ok",
+        remote_addr=remote_addr(request), target=target, detail=detail,
+    )  # fmt: skip
 
 
 def audit_refusal(request: Request, *, reason: str, actor: str = "anonymous", role: str = "none") -> None:
