@@ -15,7 +15,7 @@ from service.config import get_settings
 from service.jobs.maintenance import Maintenance
 from service.jobs.worker import Supervisor, run_queue_worker, run_worker_pool
 from service.ruleset.reloader import RulesReloader
-from service.runtime import build_analyzer, build_database, migrate, resolve_redis_url
+from service.runtime import build_analyzer, build_database, migrate, resolve_redis_url, settle_heap
 
 log = logging.getLogger("triage")
 
@@ -46,6 +46,7 @@ def run_serve(args: argparse.Namespace) -> int:
         from service.cli.demo import print_demo_credentials
 
         print_demo_credentials(db, base_url=base_url)
+    settle_heap()
     print(f"threat-triage serving on {base_url} (API docs at {base_url}/docs)", flush=True)
     try:
         uvicorn.run(app, host=args.host, port=args.port, access_log=settings.access_log, log_level="info")
