@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Integer, String
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, PortableJSON, UTCDateTime, utcnow
@@ -25,6 +25,15 @@ RESOLUTIONS = (
 
 class Case(Base):
     __tablename__ = "cases"
+    __table_args__ = (
+        # Triage looks up a campaign's open case among the thousands folded into it (closed as duplicates).
+        Index(
+            "ix_cases_campaign_open",
+            "campaign_id",
+            sqlite_where=text("status <> 'closed'"),
+            postgresql_where=text("status <> 'closed'"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     status: Mapped[str] = mapped_column(String(20), default="new", index=True)

@@ -14,9 +14,11 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import select, text, update
+from sqlalchemy import Table, select, text, update
 from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from service.campaigns.models import Campaign
 from service.campaigns.service import (
@@ -30,7 +32,7 @@ from service.campaigns.service import (
 from service.cases.ladder import LadderStep
 from service.cases.models import Case
 from service.cases.sla import SlaPolicy
-from service.cases.workflow import LEVEL_RANK, fold_into, move, raise_level, record, refresh_counts
+from service.cases.workflow import LEVEL_RANK, fold_into, move, raise_level, record
 from service.db import SYNC_MATCHED, commit_without_waiting_for_disk
 from service.dnscheck.service import DNS_JOB
 from service.ingest.models import Report
@@ -164,24 +166,37 @@ def _primary_case(
     if joined.widened or campaign.case_id != primary.id:
         _make_campaign_case(db_session, campaign, primary)
     elif report.case_id is None:
-        # The common case, one report joining a campaign that has its case: counted without a recount.
-        report.case_id = primary.id
-        primary.report_count += 1
-        primary.score = max(primary.score, report.score)
+        # The common case, one report joining a campaign that has its case.
+        _join_case(db_session, report, primary)
     return primary
+
+
+def _join_case(db_session: Session, report: Report, case: Case) -> None:
+    # Written now, not at the next flush: a later report's `_make_campaign_case` must not take it again.
+    reports = cast(Table, Report.__table__)
+    db_session.execute(update(reports).where(reports.c.id == report.id).values(case_id=case.id))
+    set_committed_value(report, "case_id", case.id)
+    case.report_count += 1
+    case.score = max(case.score, report.score)
 
 
 def _make_campaign_case(db_session: Session, campaign: Campaign, case: Case) -> None:
     """`case` becomes the campaign's case, and takes the members that have none of their own (loose reports,
-    or reports from before the campaign had a case); its counts are taken afresh."""
+    or reports from before the campaign had a case).
+
+    Its counts grow by the reports it takes: every other way into a case counts as it goes, and a recount
+    would read every report of the campaign (4,000 in the load test's largest).
+    """
     campaign.case_id = case.id
-    db_session.execute(
+    taken = db_session.scalars(
         update(Report)
         .execution_options(synchronize_session=SYNC_MATCHED)
         .where(Report.campaign_id == campaign.id, Report.case_id.is_(None))
         .values(case_id=case.id)
-    )
-    refresh_counts(db_session, case)
+        .returning(Report.score)
+    ).all()
+    case.report_count += len(taken)
+    case.score = max([case.score, *taken])
 
 
 def _apply_ladder(
