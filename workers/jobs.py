@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
-from service.cases.triage import TriagePolicy
-from service.cases.triage import triage_report as triage_report_service
-from service.cases.triage import triage_reports as triage_reports_service
+from service.cases.triage import TriagePolicy, triage_committed
 from service.config import get_settings
 from service.db import Database, utcnow
 from service.dnscheck.service import check_dns as check_dns_service
@@ -29,9 +27,7 @@ def _policy() -> TriagePolicy:
 
 def triage_report(report_id: str) -> None:
     """Link a stored report into its campaign and put its case, enriched, in the review queue. Idempotent."""
-    with _database().session() as db_session:
-        triage_report_service(db_session=db_session, report_id=report_id, policy=_policy(), now=utcnow())
-        db_session.commit()
+    triage_committed(_database(), [report_id], _policy(), now=utcnow())
 
 
 def triage_reports(report_ids: list[str]) -> None:
@@ -41,11 +37,7 @@ def triage_reports(report_ids: list[str]) -> None:
     back only itself; the job then fails (and RQ retries it) only for that one.
     """
     try:
-        with _database().session() as db_session:
-            triage_reports_service(
-                db_session=db_session, report_ids=report_ids, policy=_policy(), now=utcnow()
-            )
-            db_session.commit()
+        triage_committed(_database(), report_ids, _policy(), now=utcnow())
         return
     except Exception as exc:  # the report ids are retried one by one below
         log.warning(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CompoundSelect, Table, bindparam, case, delete, func, select, text, union, update
+from sqlalchemy import CompoundSelect, Table, bindparam, case, delete, func, select, union, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -22,16 +23,6 @@ from service.ingest.models import Report
 
 TEMPLATE_MATCHES = 2  # sketch hashes two reports must share to count as one template
 MAX_LOOSE = 1000  # related reports not yet in a campaign, taken in per run
-CORRELATION_LOCK = 0x7472_6961  # "tria": one correlation at a time across every worker process
-
-
-def lock_correlation(db_session: Session) -> None:
-    """Serialise correlation across processes, so two workers never found twin campaigns for one sender."""
-    if db_session.get_bind().dialect.name == "postgresql":
-        db_session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CORRELATION_LOCK})
-    else:
-        # SQLite: the first write takes the database's one write lock, held until commit.
-        db_session.execute(update(Campaign).where(Campaign.id == "").values(case_id=None))
 
 
 @dataclass(frozen=True)
@@ -87,6 +78,62 @@ def indicators_by_report(db_session: Session, report_ids: Sequence[str]) -> dict
     for report_id, kind, value_hash in rows:
         found[report_id].append((kind, value_hash))
     return found
+
+
+@dataclass(frozen=True)
+class Foreseen:
+    """What triaging a batch is likely to change: its reports, the loose reports they sweep in, and the
+    campaigns they join. Read before any lock is taken, so a forecast only (see `CorrelationLocks`)."""
+
+    report_ids: frozenset[str]
+    campaign_ids: frozenset[str]
+
+
+def foresee_changes(
+    db_session: Session, indicators: Mapping[str, Sequence[tuple[str, str]]], *, since: datetime
+) -> Foreseen:
+    """The batch's reports and campaigns, and what `find_related` would link them to: three indexed look-ups
+    for the whole batch, whose rows are matched to each report here."""
+    values = {value for pairs in indicators.values() for _kind, value in pairs}
+    loose = db_session.execute(
+        select(ReportIndicator.report_id, ReportIndicator.value_hash).where(
+            ReportIndicator.value_hash.in_(values),
+            ReportIndicator.seen_at >= since,
+            ReportIndicator.campaign_id.is_(None),
+        )
+    )
+    campaigns = db_session.execute(
+        select(CampaignIndicator.campaign_id, CampaignIndicator.value_hash).where(
+            CampaignIndicator.value_hash.in_(values), CampaignIndicator.last_seen_at >= since
+        )
+    )
+    current = db_session.scalars(
+        select(Report.campaign_id).where(Report.id.in_(list(indicators)), Report.campaign_id.is_not(None))
+    )
+    return Foreseen(
+        frozenset({*indicators, *_linked(indicators, loose)}),
+        frozenset({*_linked(indicators, campaigns), *current}),
+    )
+
+
+def _linked(
+    indicators: Mapping[str, Sequence[tuple[str, str]]], holders: Iterable[tuple[str, str]]
+) -> set[str]:
+    """The holders (id, value hash) that share an exact indicator, or `TEMPLATE_MATCHES` template hashes,
+    with one of the reports: the rule of `find_related`."""
+    by_value: dict[str, list[str]] = defaultdict(list)
+    for holder, value in holders:
+        by_value[value].append(holder)
+    linked: set[str] = set()
+    for pairs in indicators.values():
+        template_matches: Counter[str] = Counter()
+        for kind, value in pairs:
+            if kind == TEMPLATE:
+                template_matches.update(by_value.get(value, ()))
+            else:
+                linked.update(by_value.get(value, ()))
+        linked.update(holder for holder, count in template_matches.items() if count >= TEMPLATE_MATCHES)
+    return linked
 
 
 def _by_indicator(key: Any, value_hash: Any, seen_at: Any, *conditions: Any) -> CompoundSelect[Any]:

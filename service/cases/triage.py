@@ -5,10 +5,14 @@
 3. The escalation ladder: enough reports in a campaign within a window open or lift its case, even when each
    report scored low.
 4. Stamp the report and its case enriched.
+
+Workers triage side by side: each transaction locks the reports and campaigns it changes (see
+service/campaigns/locks.py).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -20,20 +24,21 @@ from sqlalchemy import Table, select, text, update
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.attributes import set_committed_value
 
+from service.campaigns.locks import CorrelationBusy, CorrelationLocks
 from service.campaigns.models import Campaign
 from service.campaigns.service import (
     Joined,
+    Related,
     find_related,
     indicators_by_report,
     join_campaign,
-    lock_correlation,
     reports_since,
 )
 from service.cases.ladder import LadderStep
 from service.cases.models import Case
 from service.cases.sla import SlaPolicy
 from service.cases.workflow import LEVEL_RANK, fold_into, move, raise_level, record
-from service.db import SYNC_MATCHED, commit_without_waiting_for_disk
+from service.db import SYNC_MATCHED, Database, commit_without_waiting_for_disk
 from service.dnscheck.service import DNS_JOB
 from service.ingest.models import Report
 from service.jobs.queue import queue_once
@@ -41,6 +46,7 @@ from service.notify.service import queue_notice_if_critical
 
 WORKER = "worker"
 REPLAN_SECONDS = 30.0
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -53,38 +59,64 @@ class TriagePolicy:
     sla: SlaPolicy = field(default_factory=SlaPolicy)
 
 
+def triage_committed(db: Database, report_ids: Sequence[str], policy: TriagePolicy, *, now: datetime) -> int:
+    """`triage_reports` in a transaction of its own, committed; returns how many were done.
+
+    A batch that finds midway that another worker is changing a campaign or report it must change is rolled
+    back and run again alone, which is rare: most locks are taken before triage starts.
+    """
+    try:
+        return _triage_and_commit(db, report_ids, policy, now=now, alone=False)
+    except CorrelationBusy as busy:
+        log.info("triage of %d report(s) runs again alone: %s", len(report_ids), busy)
+        return _triage_and_commit(db, report_ids, policy, now=now, alone=True)
+
+
+def _triage_and_commit(
+    db: Database, report_ids: Sequence[str], policy: TriagePolicy, *, now: datetime, alone: bool
+) -> int:
+    with db.session() as db_session:
+        done = triage_reports(
+            db_session=db_session, report_ids=report_ids, policy=policy, now=now, alone=alone
+        )
+        db_session.commit()
+    return done
+
+
 def triage_report(
-    *, db_session: Session, report_id: str, policy: TriagePolicy, now: datetime
+    *, db_session: Session, report_id: str, policy: TriagePolicy, now: datetime, alone: bool = False
 ) -> Report | None:
     """Correlate, fold, escalate and stamp one report (see the module docstring)."""
-    commit_without_waiting_for_disk(db_session)
-    _replan_now_and_then(db_session)
-    lock_correlation(db_session)
+    locks, indicators = _begin(db_session, [report_id], policy, now=now, alone=alone)
     report = db_session.get(Report, report_id)
     if report is None:
         return None
-    _triage(db_session, report, policy, now=now)
+    _triage(db_session, report, policy, now=now, locks=locks, indicators=indicators[report_id])
     db_session.flush()
     return report
 
 
 def triage_reports(
-    *, db_session: Session, report_ids: Sequence[str], policy: TriagePolicy, now: datetime
+    *,
+    db_session: Session,
+    report_ids: Sequence[str],
+    policy: TriagePolicy,
+    now: datetime,
+    alone: bool = False,
 ) -> int:
-    """Triage a batch under one correlation lock, in the caller's transaction; returns how many were done.
+    """Triage a batch in the caller's transaction; returns how many were done.
 
     Reports already enriched are skipped: a retried batch whose transaction committed has nothing left to do.
+    Raises `CorrelationBusy` when another transaction holds a report or campaign the batch found it must
+    change; the caller rolls back and runs it again with `alone` (as `triage_committed` does).
     """
-    commit_without_waiting_for_disk(db_session)
-    _replan_now_and_then(db_session)
-    lock_correlation(db_session)
+    locks, indicators = _begin(db_session, report_ids, policy, now=now, alone=alone)
     reports = db_session.scalars(
         select(Report)
         .where(Report.id.in_(report_ids), Report.enriched_at.is_(None))
         .options(defer(Report.raw), defer(Report.analysis), defer(Report.rescores))
     ).all()
     by_id = {report.id: report for report in reports}
-    indicators = indicators_by_report(db_session, list(by_id))
     done = 0
     # The ORM's changes (case statuses and counts, events, enriched stamps) are written once for the whole
     # batch, as a few multi-row statements, instead of once per report. Everything a later report's queries
@@ -92,10 +124,23 @@ def triage_reports(
     with db_session.no_autoflush:
         for report_id in report_ids:  # in arrival order, as single jobs would have run
             if report_id in by_id:
-                _triage(db_session, by_id[report_id], policy, now=now, indicators=indicators[report_id])
+                report = by_id[report_id]
+                _triage(db_session, report, policy, now=now, locks=locks, indicators=indicators[report_id])
                 done += 1
     db_session.flush()
     return done
+
+
+def _begin(
+    db_session: Session, report_ids: Sequence[str], policy: TriagePolicy, *, now: datetime, alone: bool
+) -> tuple[CorrelationLocks, dict[str, list[tuple[str, str]]]]:
+    """Settings for the transaction, the reports' indicators, and the locks on what they will change."""
+    commit_without_waiting_for_disk(db_session)
+    _replan_now_and_then(db_session)
+    # Indicators never change: read before the locks, they tell which locks to take.
+    indicators = indicators_by_report(db_session, report_ids)
+    since = now - timedelta(days=policy.window_days)
+    return CorrelationLocks.take(db_session, indicators, since=since, alone=alone), indicators
 
 
 def _replan_now_and_then(db_session: Session) -> None:
@@ -123,12 +168,16 @@ def _triage(
     policy: TriagePolicy,
     *,
     now: datetime,
+    locks: CorrelationLocks,
     indicators: list[tuple[str, str]] | None = None,
 ) -> Report:
     since = now - timedelta(days=policy.window_days)
-    related = find_related(db_session, report, since=since, indicators=indicators)
+    related = _find_related_locked(db_session, report, locks, since=since, indicators=indicators)
     joined = join_campaign(db_session, report, related, now=now) if related else None
     campaign = joined.campaign if joined else None
+    if campaign is not None:
+        # A campaign founded just now is seen by this batch's later reports: held, it is not read twice.
+        locks.ensure(campaign_ids=[campaign.id])
     case = _primary_case(db_session, report, joined, now=now)
     if campaign is not None:
         case = _apply_ladder(db_session, campaign, case, policy, now=now)
@@ -141,6 +190,25 @@ def _triage(
     if policy.check_dns and report.channel == "email":
         queue_once(db_session, queue="enrich", job=DNS_JOB, subject_id=report.id, now=now)
     return report
+
+
+def _find_related_locked(
+    db_session: Session,
+    report: Report,
+    locks: CorrelationLocks,
+    *,
+    since: datetime,
+    indicators: list[tuple[str, str]] | None,
+) -> Related:
+    """`find_related`, once this transaction holds the locks of everything it names."""
+    related = find_related(db_session, report, since=since, indicators=indicators)
+    while locks.ensure(
+        report_ids=related.loose_ids, campaign_ids=[*related.campaign_ids, report.campaign_id]
+    ):
+        # Read before the new locks were ours: another worker may have merged or swept in what was found.
+        db_session.refresh(report, ["campaign_id", "case_id"])
+        related = find_related(db_session, report, since=since, indicators=indicators)
+    return related
 
 
 def _primary_case(
