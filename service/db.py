@@ -97,8 +97,8 @@ def commit_without_waiting_for_disk(db_session: Session) -> None:
 
     Only for work that is idempotent and derived from rows committed durably: if the server crashes in the
     next fraction of a second the transaction is lost whole, never in part, and the reconciler runs the job
-    again. Triage holds the one correlation lock until its commit, so waiting on an fsync there (16 ms on a
-    slow disk) would stall every worker.
+    again. Triage holds its correlation locks until its commit, so waiting on an fsync there (16 ms on a
+    slow disk) would stall every worker that needs the same campaign.
     """
     if db_session.get_bind().dialect.name == "postgresql":
         db_session.execute(text("SET LOCAL synchronous_commit TO OFF"))

@@ -24,8 +24,9 @@ log = logging.getLogger(__name__)
 
 QUEUES = ("critical", "high", "enrich")
 TRIAGE_JOB = "workers.jobs.triage_report"
-# Triage rows travel together: one RQ job, one transaction and one correlation lock for up to this many
-# reports. At 100 reports/s a job per report spent more on RQ's bookkeeping and commits than on triage.
+# Triage rows travel together: one RQ job, one transaction and one taking of correlation locks for up to
+# this many reports. At 100 reports/s a job per report spent more on RQ's bookkeeping and commits than on
+# triage.
 TRIAGE_BATCH_JOB = "workers.jobs.triage_reports"
 TRIAGE_BATCH = 50
 JOB_TIMEOUT = 30  # triage takes milliseconds; a job past this is hung, and the reconciler takes over

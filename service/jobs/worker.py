@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import signal
 import subprocess
@@ -19,6 +20,7 @@ from service.jobs.children import die_with_parent
 from service.jobs.maintenance import Maintenance
 from service.jobs.publisher import OutboxPublisher
 from service.jobs.queue import QUEUES
+from service.runtime import settle_heap
 
 log = logging.getLogger(__name__)
 RESTART_DELAY = 1.0
@@ -33,6 +35,9 @@ def run_queue_worker(*, redis_url: str, queue: str, fork: bool = False) -> None:
     poison the process. A worker that dies anyway is restarted by its supervisor, and its job is published
     again by the reconciler. `WORKER_FORK=true` restores RQ's forking worker.
     """
+    # The jobs' modules load now, not at the first job, so that what they build is frozen with the rest.
+    importlib.import_module("workers.jobs")
+    settle_heap()
     connection = redis.Redis.from_url(redis_url)
     worker_class = Worker if fork else SimpleWorker
     worker = worker_class(
