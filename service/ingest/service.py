@@ -26,7 +26,13 @@ from service.errors import Conflict, NotFound
 from service.ingest.models import Report
 from service.ingest.writer import GroupWriter, Outcome, PendingReport
 from service.jobs.queue import TRIAGE_JOB, outbox_row, queue_for_level
-from service.metrics.instruments import ANALYSIS_SECONDS, REPORTS, STORE_SECONDS
+from service.metrics.instruments import (
+    ANALYSIS_SECONDS,
+    PARSE_SECONDS,
+    REPORTS,
+    SCORING_SECONDS,
+    STORE_SECONDS,
+)
 
 INLINE_ANALYSIS_BYTES = 32 * 1024
 
@@ -83,10 +89,16 @@ async def submit_report(
 async def _analyze(analyzer: Analyzer, submission: Submission, now: datetime) -> dict[str, Any]:
     # A small message is analysed on the event loop: it costs less than the hop to a thread would, and the
     # GIL gives a thread no parallelism anyway. A big email goes to a thread so the loop keeps serving.
-    with ANALYSIS_SECONDS.labels(submission.report.channel).time():
+    channel = submission.report.channel
+    timings: dict[str, float] = {}
+    with ANALYSIS_SECONDS.labels(channel).time():
         if len(submission.raw) <= INLINE_ANALYSIS_BYTES:
-            return analyzer.analyze(submission.report, now=now)
-        return await asyncio.to_thread(analyzer.analyze, submission.report, now=now)
+            analysis = analyzer.analyze(submission.report, now=now, timings=timings)
+        else:
+            analysis = await asyncio.to_thread(analyzer.analyze, submission.report, now=now, timings=timings)
+    PARSE_SECONDS.labels(channel).observe(timings["parse"])
+    SCORING_SECONDS.labels(channel).observe(timings["scoring"])
+    return analysis
 
 
 def _replay_retry(db: Database, principal: Principal, submission: Submission) -> SubmitResult:

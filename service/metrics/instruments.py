@@ -16,6 +16,10 @@ REJECTED = Counter("triage_reports_rejected_total", "Report requests refused, by
                    registry=REGISTRY)  # fmt: skip
 ANALYSIS_SECONDS = Histogram("triage_analysis_seconds", "Parse and scoring time per report, by channel",
                              ["channel"], buckets=LATENCY_BUCKETS, registry=REGISTRY)  # fmt: skip
+PARSE_SECONDS = Histogram("triage_parse_seconds", "Parse time per report (message, origin, entities)",
+                          ["channel"], buckets=LATENCY_BUCKETS, registry=REGISTRY)  # fmt: skip
+SCORING_SECONDS = Histogram("triage_scoring_seconds", "Rule scoring time per report, by channel",
+                            ["channel"], buckets=LATENCY_BUCKETS, registry=REGISTRY)  # fmt: skip
 STORE_SECONDS = Histogram("triage_store_seconds", "Time from analysis done to the report committed",
                           buckets=LATENCY_BUCKETS, registry=REGISTRY)  # fmt: skip
 WRITER_BATCH = Histogram("triage_writer_batch_reports", "Reports per group commit",

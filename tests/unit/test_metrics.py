@@ -35,7 +35,9 @@ def test_metrics_count_reports_and_show_the_shared_state(client: TestClient, aut
     key = ("triage_reports_total", (("channel", "sms"), ("level", level)))
     assert after[key] == before.get(key, 0) + 1
     assert after[("triage_reports_rejected_total", (("status", "422"),))] >= 1
-    assert after[("triage_analysis_seconds_count", (("channel", "sms"),))] >= 1
+    for histogram in ("triage_analysis_seconds", "triage_parse_seconds", "triage_scoring_seconds"):
+        count = (f"{histogram}_count", (("channel", "sms"),))
+        assert after[count] == before.get(count, 0) + 1  # the 422 was never analysed
     assert ("triage_queue_depth", (("queue", "critical"),)) in after
     assert ("triage_outbox_lag_seconds", ()) in after
     assert ("triage_sla_breached_cases", ()) in after
