@@ -1046,6 +1046,7 @@ def metrics_summary(metrics: dict[int, dict[str, list[tuple[dict[str, str], floa
             "rejected_total": {lb["status"]: v for lb, v in samples.get("triage_reports_rejected_total", [])},
             "analysis_sms": histogram_summary(samples, "triage_analysis_seconds", channel="sms"),
             "analysis_email": histogram_summary(samples, "triage_analysis_seconds", channel="email"),
+            "scoring_email": histogram_summary(samples, "triage_scoring_seconds", channel="email"),
             "store": histogram_summary(samples, "triage_store_seconds"),
             "group_commit_reports": histogram_summary(samples, "triage_writer_batch_reports"),
         }
