@@ -13,14 +13,13 @@ service/campaigns/locks.py).
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, select, text, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -38,14 +37,13 @@ from service.cases.ladder import LadderStep
 from service.cases.models import Case
 from service.cases.sla import SlaPolicy
 from service.cases.workflow import LEVEL_RANK, fold_into, move, raise_level, record
-from service.db import SYNC_MATCHED, Database, commit_without_waiting_for_disk
+from service.db import SYNC_MATCHED, Database, commit_without_waiting_for_disk, replan_now_and_then
 from service.dnscheck.service import DNS_JOB
 from service.ingest.models import Report
 from service.jobs.queue import queue_once
 from service.notify.service import queue_notice_if_critical
 
 WORKER = "worker"
-REPLAN_SECONDS = 30.0
 log = logging.getLogger(__name__)
 
 
@@ -136,30 +134,11 @@ def _begin(
 ) -> tuple[CorrelationLocks, dict[str, list[tuple[str, str]]]]:
     """Settings for the transaction, the reports' indicators, and the locks on what they will change."""
     commit_without_waiting_for_disk(db_session)
-    _replan_now_and_then(db_session)
+    replan_now_and_then(db_session)
     # Indicators never change: read before the locks, they tell which locks to take.
     indicators = indicators_by_report(db_session, report_ids)
     since = now - timedelta(days=policy.window_days)
     return CorrelationLocks.take(db_session, indicators, since=since, alone=alone), indicators
-
-
-def _replan_now_and_then(db_session: Session) -> None:
-    """Drop this connection's cached plans now and then (PostgreSQL), so that they follow the tables: after 1
-    second, 2, 4 and so on up to every `REPLAN_SECONDS`, as the tables grow fast from empty, then slowly.
-
-    The driver prepares a statement run a few times on a connection, and PostgreSQL soon keeps one generic
-    plan for it, made for the table sizes of that moment; only an ANALYZE makes it plan again. Where
-    autovacuum is off, nothing ever does: planned on a near-empty database, the look-up of loose reports
-    by indicator stayed a sequential scan as the tables grew (14 ms per report at 10,000 reports, 30 ms at
-    20,000). Planning every statement afresh would cost a fifth of triage; once in a while costs nothing.
-    """
-    if db_session.get_bind().dialect.name != "postgresql":
-        return
-    info = db_session.connection().info
-    planned_at, every = info.setdefault("plans", (time.monotonic(), 1.0))
-    if time.monotonic() - planned_at >= every:
-        db_session.execute(text("DISCARD PLANS"))
-        info["plans"] = (time.monotonic(), min(every * 2, REPLAN_SECONDS))
 
 
 def _triage(
@@ -217,20 +196,19 @@ def _primary_case(
     if joined is None:
         return db_session.get(Case, report.case_id) if report.case_id else None
     campaign = joined.campaign
-    # A case folded earlier in this batch still reads open in the database until the batch is written.
-    folded: set[str] = db_session.info.setdefault("folded_cases", set())
     candidates = db_session.scalars(
         select(Case)
-        .where(Case.campaign_id == campaign.id, Case.status != "closed", Case.id.not_in(folded))
+        .where(Case.campaign_id == campaign.id, Case.status != "closed")
         .order_by(Case.created_at, Case.id)
     ).all()
+    # A case folded earlier in this batch still reads open in the database until the batch is written, but
+    # the session hands back its own copy, closed: the status is tested again here.
     open_cases = [case for case in candidates if case.status != "closed"]
     if not open_cases:
         return None
     primary, duplicates = open_cases[0], open_cases[1:]
     for duplicate in duplicates:
         fold_into(db_session, duplicate, primary, actor=WORKER, at=now)
-        folded.add(duplicate.id)
     if joined.widened or campaign.case_id != primary.id:
         _make_campaign_case(db_session, campaign, primary)
     elif report.case_id is None:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-import service.cases.triage as triage
+import service.db as database
 from service.db import Database
 
 
@@ -41,10 +41,10 @@ def test_plans_are_dropped_at_doubling_intervals_up_to_the_cap(
     db: Database, statements: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = Clock()
-    # Only triage's view of the clock moves: the pool and pytest keep the real one.
-    monkeypatch.setattr("service.cases.triage.time", SimpleNamespace(monotonic=clock))
+    # Only the plan refresh's view of the clock moves: the pool and pytest keep the real one.
+    monkeypatch.setattr("service.db.time", SimpleNamespace(monotonic=clock))
     with db.session() as db_session:
-        triage._replan_now_and_then(db_session)
+        database.replan_now_and_then(db_session)
         if db.engine.dialect.name != "postgresql":
             assert "plans" not in db_session.connection().info
             assert "DISCARD PLANS" not in statements
@@ -54,9 +54,9 @@ def test_plans_are_dropped_at_doubling_intervals_up_to_the_cap(
         for _ in range(8):
             every = db_session.connection().info["plans"][1]
             clock.now += every - 0.01
-            triage._replan_now_and_then(db_session)  # not yet due
+            database.replan_now_and_then(db_session)  # not yet due
             clock.now += 0.01
-            triage._replan_now_and_then(db_session)
+            database.replan_now_and_then(db_session)
             intervals.append(every)
         assert intervals == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]
         assert statements.count("DISCARD PLANS") == 8
