@@ -18,6 +18,7 @@ import orjson
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -56,6 +57,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+SQLITE_BUSY_MS = 30_000  # how long an SQLite writer waits for another to finish before giving up
+
+
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     """An engine tuned per backend: WAL and a busy timeout for SQLite, a sized pool for PostgreSQL."""
     if url.startswith("sqlite"):
@@ -63,11 +67,20 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, json_serializer=_dumps
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_MS / 1000},
+            json_serializer=_dumps,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, json_serializer=_dumps
+    )
+
+
+def make_async_engine(url: str, *, pool_size: int = 2) -> AsyncEngine:
+    """An asyncio engine on PostgreSQL (psycopg's async connection), for work done on the event loop."""
+    return create_async_engine(
         url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, json_serializer=_dumps
     )
 
@@ -83,7 +96,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     cursor.close()
 
 
@@ -134,9 +147,8 @@ class Database:
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time, and threads that collide wait in its busy handler, which sleeps in
         # steps of up to 100 ms. Queuing them on a lock in this process is far faster. PostgreSQL needs none.
-        self.write_lock: AbstractContextManager[Any] = (
-            threading.Lock() if url.startswith("sqlite") else nullcontext()
-        )
+        self.sqlite_write_lock = threading.Lock() if url.startswith("sqlite") else None
+        self.write_lock: AbstractContextManager[Any] = self.sqlite_write_lock or nullcontext()
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -24,7 +24,8 @@ from service.cases.sla import SlaPolicy
 from service.db import Database, utcnow
 from service.errors import Conflict, NotFound
 from service.ingest.models import Report
-from service.ingest.writer import GroupWriter, Outcome, PendingReport
+from service.ingest.rows import PendingReport
+from service.ingest.writer import GroupWriter, Outcome
 from service.jobs.queue import TRIAGE_JOB, outbox_row, queue_for_level
 from service.metrics.instruments import (
     ANALYSIS_SECONDS,

@@ -1,0 +1,166 @@
+"""The group-commit writer commits from the event loop, and never makes the loop wait for another writer."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from service.analysis.pipeline import Analyzer
+from service.auth.service import Principal, authenticate_key
+from service.cases.sla import SlaPolicy
+from service.db import Database, utcnow
+from service.ingest.loop_commit import is_sqlite_busy
+from service.ingest.models import Report
+from service.ingest.requests import submission_from_body
+from service.ingest.rows import PendingReport
+from service.ingest.service import IngestPolicy, pending_report
+from service.ingest.writer import GroupWriter, Outcome
+from tests.conftest import new_key
+
+POLICY = IngestPolicy(hash_key=b"k" * 32, sla=SlaPolicy(hours_by_lane={}, timezone="Asia/Ho_Chi_Minh"))
+
+
+def principal(db: Database) -> Principal:
+    key = new_key(db)
+    with db.session() as db_session:
+        found = authenticate_key(db_session=db_session, key=key)
+    assert found is not None
+    return found
+
+
+def rows(db: Database, analyzer: Analyzer, reference: str) -> PendingReport:
+    body = (
+        b'{"channel": "sms", "reference": "%s", "sms": {"sender": "0912345678", "text": "Chuyen tien ngay"}}'
+        % reference.encode()
+    )
+    submission = submission_from_body(body, content_type="application/json", idempotency_key=None)
+    now = utcnow()
+    analysis = analyzer.analyze(submission.report, now=now)
+    return pending_report(principal(db), submission, analysis, now=now, policy=POLICY)
+
+
+def stored(db: Database) -> int:
+    with db.session() as db_session:
+        return db_session.scalar(select(func.count()).select_from(Report)) or 0
+
+
+def sqlite_path(db: Database) -> str:
+    if db.sqlite_write_lock is None:
+        pytest.skip("SQLite's single writer only")
+    return db.url.split("///", 1)[1]
+
+
+async def write_while_blocked(
+    writer: GroupWriter, pending: PendingReport, unblock: Callable[[], Any]
+) -> float:
+    """Start a write, let the loop take turns while it waits, then unblock it; returns the longest turn."""
+    write = asyncio.create_task(writer.write(pending))
+    longest, last = 0.0, time.monotonic()
+    for _ in range(20):
+        await asyncio.sleep(0.01)
+        longest, last = max(longest, time.monotonic() - last), time.monotonic()
+    assert not write.done(), "the write should be waiting for the other writer"
+    unblock()
+    assert await asyncio.wait_for(write, 20) is Outcome.CREATED
+    await writer.drain()
+    return longest
+
+
+def run(scenario: Awaitable[Any]) -> Any:
+    return asyncio.run(scenario)  # type: ignore[arg-type]
+
+
+def test_a_write_waits_off_the_loop_while_another_connection_holds_sqlite(
+    db: Database, analyzer: Analyzer
+) -> None:
+    pending = rows(db, analyzer, "a")
+    other = sqlite3.connect(sqlite_path(db), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # as a queue worker's transaction would
+    try:
+        longest_turn = run(write_while_blocked(GroupWriter(db), pending, lambda: other.execute("COMMIT")))
+    finally:
+        other.close()
+    # The loop kept serving while the write waited: nowhere near the 30 s SQLite lets a writer wait.
+    assert longest_turn < 2
+    assert stored(db) == 1
+
+
+def test_a_write_waits_off_the_loop_while_a_thread_of_this_process_writes(
+    db: Database, analyzer: Analyzer
+) -> None:
+    sqlite_path(db)
+    pending = rows(db, analyzer, "b")
+    lock = db.sqlite_write_lock
+    assert lock is not None
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with lock:
+            held.set()
+            release.wait(20)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(5)
+    try:
+        longest_turn = run(write_while_blocked(GroupWriter(db), pending, release.set))
+    finally:
+        release.set()
+        holder.join()
+    assert longest_turn < 2
+    assert stored(db) == 1
+
+
+def test_a_retry_in_a_batch_comes_back_duplicate_and_its_neighbours_are_stored(
+    db: Database, analyzer: Analyzer
+) -> None:
+    first, retry, other = rows(db, analyzer, "same"), rows(db, analyzer, "same"), rows(db, analyzer, "other")
+    retry = PendingReport({**retry.report, "reporter_id": first.report["reporter_id"]}, None, retry.outbox)
+
+    async def scenario() -> list[Outcome]:
+        writer = GroupWriter(db)
+        outcomes = await asyncio.gather(writer.write(first), writer.write(retry), writer.write(other))
+        await writer.drain()
+        return list(outcomes)
+
+    assert run(scenario()) == [Outcome.CREATED, Outcome.DUPLICATE, Outcome.CREATED]
+    assert stored(db) == 2
+
+
+def test_one_writer_serves_one_loop_after_another(db: Database, analyzer: Analyzer) -> None:
+    """An app started again on a new loop (as each test client does) writes on connections of the new loop."""
+    writer = GroupWriter(db)
+
+    async def write(reference: str) -> Outcome:
+        outcome = await writer.write(rows(db, analyzer, reference))
+        await writer.drain()
+        return outcome
+
+    assert run(write("first loop")) is Outcome.CREATED
+    assert run(write("second loop")) is Outcome.CREATED
+    assert stored(db) == 2
+
+
+def test_only_a_held_database_counts_as_busy(db: Database) -> None:
+    path = sqlite_path(db)
+    holder = sqlite3.connect(path, isolation_level=None)
+    waiter = sqlite3.connect(path, isolation_level=None, timeout=0)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(sqlite3.OperationalError) as locked:
+            waiter.execute("BEGIN IMMEDIATE")
+        with pytest.raises(sqlite3.OperationalError) as missing:
+            waiter.execute("SELECT * FROM no_such_table")
+    finally:
+        holder.close()
+        waiter.close()
+    assert is_sqlite_busy(OperationalError("BEGIN", {}, locked.value))
+    assert not is_sqlite_busy(OperationalError("SELECT", {}, missing.value))
