@@ -19,13 +19,14 @@ from service.dashboard.mount import mount_dashboard
 from service.db import Database
 from service.errors import install_problem_handlers
 from service.health.router import router as health_router
-from service.ingest.openapi import component_schemas
+from service.ingest.openapi import PROBLEM, component_schemas
 from service.ingest.requests import REPORT_ADAPTER
 from service.ingest.router import router as reports_router
 from service.ingest.service import IngestPolicy
 from service.ingest.writer import GroupWriter
 from service.limits import BodySizeLimit
 from service.metrics.router import router as metrics_router
+from service.nul_guard import NulGuard
 from service.ruleset.reloader import RulesReloader
 from service.ruleset.router import router as rules_router
 from service.runtime import build_sla_policy
@@ -64,6 +65,7 @@ def create_app(settings: Settings, *, db: Database, analyzer: Analyzer, redis_ur
     )
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(NulGuard)
     app.include_router(health_router)
     app.include_router(reports_router)
     app.include_router(rules_router)
@@ -82,10 +84,27 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
         schema.setdefault("components", {}).setdefault("schemas", {}).update(component_schemas())
+        _document_problems(schema)
         schema["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
         schema["security"] = [{"bearer": []}]
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+def _document_problems(schema: dict[str, Any]) -> None:
+    """Every operation answers bad input with problem+json: a 422 for invalid fields (FastAPI documents its
+    own JSON shape instead), and a 400 for a NUL character in the URL, a header or a form (NulGuard)."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            if "422" in responses:
+                responses["422"] = {
+                    "description": "Invalid fields: each one's path and what to fix",
+                    **PROBLEM,
+                }
+            responses.setdefault(
+                "400", {"description": "A NUL character in the URL, a header or a form", **PROBLEM}
+            )
 
 
 def _add_bench_echo(app: FastAPI) -> None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from service.analysis.email_view import email_view
 from service.analysis.inputs import ReportInput
 from service.analysis.sms_view import sms_view
@@ -22,6 +24,7 @@ from service.parsing.ip_origin import IpOriginLookup
 from service.parsing.operator_facts import OperatorFactsError
 from service.parsing.sender import SenderParseError
 from service.scoring import RulesetHolder
+from service.validation import without_nul
 
 QUEUED_LEVELS = frozenset({"high", "critical"})
 # What bad input to the analysis raises; callers answer these with a 422, anything else is a bug.
@@ -55,7 +58,7 @@ class Analyzer:
         if timings is not None:
             timings["parse"] = parsed - started
             timings["scoring"] = time.perf_counter() - parsed
-        return {
+        analysis = {
             "channel": report.channel,
             "risk": {"score": result.score, "level": result.level, "lane": result.lane},
             "hits": [hit.to_dict() for hit in result.hits],
@@ -70,6 +73,7 @@ class Analyzer:
             "ruleset": {"version": result.version},
             "data_versions": self.ip_lookup.data_versions,
         }
+        return _without_nul_if_any(analysis) if report.channel == "email" else analysis
 
     def _view(self, report: ReportInput, *, now: datetime) -> MessageView:
         if report.channel == "email":
@@ -88,6 +92,15 @@ class Analyzer:
     def is_queued(analysis: dict[str, Any]) -> bool:
         """High and critical reports go to the analysts' review queue."""
         return analysis["risk"]["level"] in QUEUED_LEVELS
+
+
+def _without_nul_if_any(analysis: dict[str, Any]) -> dict[str, Any]:
+    # An email may hide NUL bytes in any header or part, and a NUL can be stored nowhere (PostgreSQL refuses
+    # it). Serialising finds one far faster than a walk: in JSON it can only be written as \u0000.
+    if b"\\u0000" in orjson.dumps(analysis):
+        cleaned: dict[str, Any] = without_nul(analysis)
+        return cleaned
+    return analysis
 
 
 def _entity_fields(entities: dict[str, Any]) -> dict[str, Any]:
