@@ -1,8 +1,9 @@
-"""Text that is stored: no NUL characters, whatever the database.
+"""Text that is stored: valid Unicode without NUL characters, whatever the database.
 
 PostgreSQL's text and JSONB cannot hold U+0000: psycopg raises DataError, which was a 500 (and on the ingest
-path it would sink every report of the group-commit batch with it). SQLite would store it, but an answer must
-not depend on the database: both refuse it up front, with a 422 that names the field.
+path it would sink every report of the group-commit batch with it). A lone UTF-16 surrogate, which Python's
+JSON decoder lets through, cannot be encoded at all: a 500 on either database. SQLite would store a NUL, but
+an answer must not depend on the database: both refuse these up front, with a 422 that names the field.
 """
 
 from __future__ import annotations
@@ -17,29 +18,39 @@ NUL_MESSAGE = (
 )
 
 
-def refuse_nul(value: str) -> str:
-    """The value, if it holds no NUL character."""
+SURROGATE_MESSAGE = (
+    "is not valid Unicode: it holds a lone UTF-16 surrogate (U+D800 to U+DFFF); send valid UTF-8"
+)
+
+
+def storable(value: str) -> str:
+    """The value, if it is valid Unicode without a NUL character."""
     if "\x00" in value:
         raise ValueError(NUL_MESSAGE)
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(SURROGATE_MESSAGE) from None
     return value
 
 
-def refuse_nul_inside(value: Any) -> Any:
-    """The value, if no string in it (keys included, at any depth) holds a NUL character."""
+def storable_inside(value: Any) -> Any:
+    """The value, if every string in it (keys included, at any depth) is storable."""
     if isinstance(value, str):
-        return refuse_nul(value)
+        return storable(value)
     if isinstance(value, dict):
         for key, item in value.items():
-            refuse_nul_inside(key)
-            refuse_nul_inside(item)
+            storable_inside(key)
+            storable_inside(item)
     elif isinstance(value, list):
         for item in value:
-            refuse_nul_inside(item)
+            storable_inside(item)
     return value
 
 
-NoNul = AfterValidator(refuse_nul)
-NoNulInside = AfterValidator(refuse_nul_inside)
+Storable = AfterValidator(storable)
+StorableInside = AfterValidator(storable_inside)
 
 
 def without_nul(value: Any) -> Any:

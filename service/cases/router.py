@@ -12,7 +12,7 @@ from service.auth.service import Principal
 from service.cases.models import RESOLUTIONS
 from service.cases.service import act_on_case, case_json, get_case, list_cases
 from service.db import utcnow
-from service.validation import NoNul
+from service.validation import Storable
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"], responses=AUTH_RESPONSES)
 CaseReader = Annotated[Principal, Depends(scoped("cases:read", "cases:write"))]
@@ -26,8 +26,8 @@ class CaseAction(BaseModel):
 
     action: Literal["claim", "assign", "triage", "escalate", "close", "reopen", "note"]
     resolution: Literal[RESOLUTIONS] | None = Field(default=None, description="Required to close.")  # type: ignore[valid-type]
-    note: Annotated[str, NoNul] | None = Field(default=None, max_length=4000)
-    assignee: Annotated[str, NoNul] | None = Field(default=None, min_length=1, max_length=100)
+    note: Annotated[str, Storable] | None = Field(default=None, max_length=4000)
+    assignee: Annotated[str, Storable] | None = Field(default=None, min_length=1, max_length=100)
 
 
 @router.get("")

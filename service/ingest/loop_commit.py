@@ -95,7 +95,7 @@ class SqliteCommit:
                 except OperationalError as exc:
                     if not is_sqlite_busy(exc):
                         raise
-                    return False  # nothing was written: the first insert is what found the database busy
+                    return False  # rolled back whole: the thread writes the batch once the database is free
                 finally:
                     sqlite.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         finally:

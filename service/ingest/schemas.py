@@ -9,11 +9,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from service.validation import NoNul, NoNulInside
+from service.validation import Storable, StorableInside
 
 Reference = Annotated[
     str,
-    NoNul,
+    Storable,
     Field(
         min_length=1,
         max_length=200,
@@ -28,20 +28,20 @@ class Strict(BaseModel):
 
 
 class ReporterInfo(Strict):
-    msisdn: Annotated[str, NoNul] | None = Field(
+    msisdn: Annotated[str, Storable] | None = Field(
         default=None, max_length=32, description="The victim who forwarded the message."
     )
 
 
 class SmsBody(Strict):
-    sender: Annotated[str, NoNul] = Field(
+    sender: Annotated[str, Storable] = Field(
         min_length=1,
         max_length=250,
         description="Sender as shown to the victim: a number, short code or alphanumeric name.",
     )
-    text: Annotated[str, NoNul] = Field(max_length=20_000)
+    text: Annotated[str, Storable] = Field(max_length=20_000)
     received_at: datetime | None = None
-    operator_facts: Annotated[dict[str, Any], NoNulInside] | None = Field(
+    operator_facts: Annotated[dict[str, Any], StorableInside] | None = Field(
         default=None,
         description="What the operator knows of the sending subscriber. A missing fact means unknown.",
     )

@@ -43,6 +43,14 @@ def test_triage_cost_prints_a_line_per_slice_on_sqlite() -> None:
     assert "reports     11-20" in done.stdout
 
 
+def test_ingest_cost_prints_every_stage_of_a_report() -> None:
+    done = run_bench("ingest_cost.py", "--reports", "20", "--batch", "4", "--rounds", "1")
+    assert done.returncode == 0, done.stderr
+    for stage in ("validate", "analyse", "rows", "store", "answer", "total"):
+        assert f"  {stage}" in done.stdout
+    assert "20 SMS reports x 1 rounds, group commits of 4, SQLite" in done.stdout
+
+
 @pytest.mark.skipif(
     not os.environ.get("TEST_POSTGRES_URL"), reason="bench/triage_workers.py needs PostgreSQL"
 )

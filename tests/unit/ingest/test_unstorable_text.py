@@ -1,7 +1,8 @@
-"""A NUL character anywhere in a request gets a 4xx that says where, on SQLite and PostgreSQL alike.
+"""Text that cannot be stored (a NUL, a lone surrogate) gets a 4xx that says where, on SQLite and PostgreSQL.
 
 PostgreSQL can neither store nor compare U+0000: before these checks, `GET /v1/cases?lane=%00` and a report
 whose reference held one were 500s there (and a report's NUL would have sunk its whole group-commit batch).
+A lone surrogate in a case note was a 500 on both databases: it cannot even be encoded.
 """
 
 from __future__ import annotations
@@ -113,7 +114,15 @@ def test_a_nul_in_a_form_is_a_400(client: TestClient) -> None:
         assert response.status_code == 400
 
 
-def test_a_nul_in_a_case_note_is_a_422(client: TestClient, db: Database) -> None:
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"action": "note", "note": "a\\u0000b"}',
+        b'{"action": "note", "note": "a\\ud800b"}',  # a lone surrogate, escaped
+        b'{"action": "note", "note": "\xed\xa0\x80"}',  # the same, as raw (invalid) UTF-8
+    ],
+)
+def test_unstorable_text_in_a_case_note_is_a_422(client: TestClient, db: Database, body: bytes) -> None:
     writer = {"Authorization": f"Bearer {new_key(db, 'ops', ['cases:write', 'reports:write'])}"}
     threat = {
         "channel": "sms",
@@ -122,7 +131,7 @@ def test_a_nul_in_a_case_note_is_a_422(client: TestClient, db: Database) -> None
     case_id = client.post("/v1/reports", json=threat, headers=writer).json()["case_id"]
     assert case_id is not None
     response = client.post(
-        f"/v1/cases/{case_id}/actions", json={"action": "note", "note": "a\x00b"}, headers=writer
+        f"/v1/cases/{case_id}/actions", content=body, headers={**writer, "Content-Type": "application/json"}
     )
     assert response.status_code == 422
     assert [error["field"] for error in response.json()["errors"]] == ["body.note"]
