@@ -78,7 +78,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     )
 
 
-def make_async_engine(url: str, *, pool_size: int = 2) -> AsyncEngine:
+def make_async_engine(url: str, *, pool_size: int = 1) -> AsyncEngine:
     """An asyncio engine on PostgreSQL (psycopg's async connection), for work done on the event loop."""
     return create_async_engine(
         url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, json_serializer=_dumps
