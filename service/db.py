@@ -61,7 +61,11 @@ SQLITE_BUSY_MS = 30_000  # how long an SQLite writer waits for another to finish
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """An engine tuned per backend: WAL and a busy timeout for SQLite, a sized pool for PostgreSQL."""
+    """An engine tuned per backend: WAL and a busy timeout for SQLite, a sized pool for PostgreSQL.
+
+    Every engine hides statement parameters from its error messages: they are reported texts, numbers and
+    analyses, and an error's message ends up in logs and in RQ's record of a failed job in Redis.
+    """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -70,18 +74,29 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_MS / 1000},
             json_serializer=_dumps,
+            hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, json_serializer=_dumps
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        json_serializer=_dumps,
+        hide_parameters=True,
     )
 
 
 def make_async_engine(url: str, *, pool_size: int = 1) -> AsyncEngine:
     """An asyncio engine on PostgreSQL (psycopg's async connection), for work done on the event loop."""
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, json_serializer=_dumps
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        json_serializer=_dumps,
+        hide_parameters=True,
     )
 
 
