@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -63,8 +63,9 @@ SQLITE_BUSY_MS = 30_000  # how long an SQLite writer waits for another to finish
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     """An engine tuned per backend: WAL and a busy timeout for SQLite, a sized pool for PostgreSQL.
 
-    Every engine hides statement parameters from its error messages: they are reported texts, numbers and
-    analyses, and an error's message ends up in logs and in RQ's record of a failed job in Redis.
+    Every engine keeps the values it writes out of its error messages (the parameters, and the values that
+    PostgreSQL quotes back): they are reported texts, numbers and analyses, and an error's message ends up in
+    logs and in RQ's record of a failed job in Redis.
     """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -77,20 +78,22 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
-        json_serializer=_dumps,
-        hide_parameters=True,
-    )
+    else:
+        engine = create_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            json_serializer=_dumps,
+            hide_parameters=True,
+        )
+    event.listen(engine, "handle_error", _without_values)
+    return engine
 
 
 def make_async_engine(url: str, *, pool_size: int = 1) -> AsyncEngine:
     """An asyncio engine on PostgreSQL (psycopg's async connection), for work done on the event loop."""
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -98,6 +101,23 @@ def make_async_engine(url: str, *, pool_size: int = 1) -> AsyncEngine:
         json_serializer=_dumps,
         hide_parameters=True,
     )
+    event.listen(engine.sync_engine, "handle_error", _without_values)
+    return engine
+
+
+def _without_values(context: ExceptionContext) -> None:
+    # PostgreSQL adds the offending values to its errors ("DETAIL: Failing row contains ...", "Key (...)=...",
+    # 'invalid input syntax for type json: "..."'), and a traceback prints the driver's error beside ours.
+    # Keep the first line, up to any quoted value: what failed and where, without what was in the row.
+    original = context.original_exception
+    if not isinstance(original, Exception):  # a cancellation or an interrupt: nothing quoted, leave it be
+        return
+    summary = str(original).split("\n", 1)[0].split(': "', 1)[0]
+    original.args = (summary,)
+    if context.sqlalchemy_exception is not None:
+        context.sqlalchemy_exception.args = (
+            f"({type(original).__module__}.{type(original).__name__}) {summary}",
+        )
 
 
 def _dumps(value: Any) -> str:
