@@ -79,30 +79,27 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(
-            url,
-            pool_size=pool_size,
-            max_overflow=pool_size,
-            pool_pre_ping=True,
-            json_serializer=_dumps,
-            hide_parameters=True,
-        )
+        engine = create_engine(url, **_postgres_options(pool_size))
     event.listen(engine, "handle_error", _without_values)
     return engine
 
 
 def make_async_engine(url: str, *, pool_size: int = 1) -> AsyncEngine:
     """An asyncio engine on PostgreSQL (psycopg's async connection), for work done on the event loop."""
-    engine = create_async_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
-        json_serializer=_dumps,
-        hide_parameters=True,
-    )
+    engine = create_async_engine(url, **_postgres_options(pool_size))
     event.listen(engine.sync_engine, "handle_error", _without_values)
     return engine
+
+
+def _postgres_options(pool_size: int) -> dict[str, Any]:
+    # A pool of pool_size and as many again in overflow, checked before use (PostgreSQL may have restarted).
+    return {
+        "pool_size": pool_size,
+        "max_overflow": pool_size,
+        "pool_pre_ping": True,
+        "json_serializer": _dumps,
+        "hide_parameters": True,
+    }
 
 
 def _without_values(context: ExceptionContext) -> None:
