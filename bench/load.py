@@ -5,8 +5,8 @@
 Phase A sends a steady open-loop mix of SMS reports (JSON) and ~20 KB emails (message/rfc822) at `--rate`
 reports/s (3 x `--peak` by default), spread over both API replicas as a load balancer would. Phase B sends
 the same with 5 % hostile requests: MIME nesting bombs, huge header blocks (50,000 Received lines; 1 MB of
-HTTP header lines), oversized bodies (chunked and with Content-Length), invalid JSON and wrong content types.
-After each phase the queues must drain.
+HTTP header lines), oversized bodies (chunked and with Content-Length), invalid JSON, wrong content types, and
+NUL characters in a JSON field and in the URL. After each phase the queues must drain.
 
 "2 workers" means two `triage worker` pools, as two worker hosts would run them: each pool is an outbox relay
 plus one worker process per queue (critical, high, enrich), so every queue has two consumers.
@@ -265,6 +265,8 @@ class RequestFactory:
         "invalid_json",
         "wrong_content_type",
         "huge_http_headers",
+        "nul_in_json",
+        "nul_in_url",
     )
 
     def __init__(self, *, key: str, run_id: str, email_share: float, max_body: int) -> None:
@@ -321,6 +323,13 @@ class RequestFactory:
             body = sms_body(rng, index, reference)
             wrong = {**self.auth, "Content-Type": rng.choice(("text/plain", "application/xml", "image/png"))}
             return Planned(kind, False, http_head("/v1/reports", wrong, length=len(body)), body)
+        if kind == "nul_in_json":  # PostgreSQL cannot store U+0000: refused up front, field by field
+            body = sms_body(rng, index, reference).replace(b'"text":"', b'"text":"\\u0000', 1)
+            return Planned(kind, False, http_head("/v1/reports", json_type, length=len(body)), body)
+        if kind == "nul_in_url":
+            body = email_body(rng, index)
+            head = http_head(f"/v1/reports?reference={reference}%00", email_type, length=len(body))
+            return Planned(kind, False, head, body)
         body = sms_body(rng, index, reference)
         filler = b"".join(b"X-Filler-%d: %s\r\n" % (n, b"f" * 1000) for n in range(1000))  # 1 MB of headers
         head = http_head("/v1/reports", json_type, length=len(body), extra=filler)
