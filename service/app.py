@@ -92,12 +92,12 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 
 def _document_problems(schema: dict[str, Any]) -> None:
-    """Every operation answers bad input with problem+json: a 422 for invalid fields (FastAPI documents its
-    own JSON shape instead), and a 400 for a NUL character in the URL, a header or a form (NulGuard)."""
+    """Every operation answers bad input with problem+json: a 422 for invalid fields (where FastAPI documented
+    its own JSON shape), and a 400 for a NUL character in the URL, a header or a form (NulGuard)."""
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
-            if "422" in responses:
+            if "application/json" in responses.get("422", {}).get("content", {}):  # FastAPI's own shape
                 responses["422"] = {
                     "description": "Invalid fields: each one's path and what to fix",
                     **PROBLEM,

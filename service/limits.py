@@ -66,11 +66,17 @@ class BodySizeLimit:
         return f"The request body is over the limit of {self.max_bytes} bytes. Send a smaller body."
 
 
-def _content_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
+def scope_header(scope: Scope, name: bytes) -> bytes | None:
+    """The first value of a (lower-case) header, straight from the ASGI scope."""
+    for header, value in scope.get("headers", ()):
+        if header == name:
+            return bytes(value)
     return None
+
+
+def _content_length(scope: Scope) -> int | None:
+    declared = scope_header(scope, b"content-length")
+    try:
+        return int(declared) if declared is not None else None
+    except ValueError:
+        return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import BadRequest, problem_response
+from service.limits import scope_header
 
 FORM_TYPE = b"application/x-www-form-urlencoded"
 
@@ -32,7 +33,7 @@ class NulGuard:
             detail = f"The request's {where} contains a NUL character (%00 or U+0000): remove it."
             await problem_response(400, "Bad Request", detail)(scope, receive, send)
             return
-        if _content_type(scope).startswith(FORM_TYPE):
+        if (scope_header(scope, b"content-type") or b"").lower().startswith(FORM_TYPE):
             receive = _scanning_form(receive)
         await self.app(scope, receive, send)
 
@@ -46,13 +47,6 @@ def _nul_in_head(scope: Scope) -> str | None:
     if any(b"\x00" in value for _, value in scope.get("headers", ())):
         return "headers"
     return None
-
-
-def _content_type(scope: Scope) -> bytes:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-type":
-            return bytes(value).lower()
-    return b""
 
 
 def _scanning_form(receive: Receive) -> Receive:

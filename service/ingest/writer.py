@@ -10,7 +10,6 @@ one retry never sinks its neighbours; the retry itself comes back as `DUPLICATE`
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Sequence
 from enum import Enum
 
@@ -21,7 +20,6 @@ from service.ingest.loop_commit import loop_commit_for
 from service.ingest.rows import PendingReport, commit_blocking
 from service.metrics.instruments import WRITER_BATCH
 
-log = logging.getLogger(__name__)
 MAX_BATCH = 200
 
 
@@ -95,19 +93,16 @@ class GroupWriter:
     def commit_batch(self, batch: Sequence[PendingReport]) -> list[Outcome | Exception]:
         """Write a batch in one transaction, blocking (for callers without a loop, as benchmarks are)."""
         try:
-            self._commit(batch)
+            commit_blocking(self.db, batch)
         except IntegrityError:
             return [self._commit_alone(pending) for pending in batch]
         return [Outcome.CREATED] * len(batch)
 
     def _commit_alone(self, pending: PendingReport) -> Outcome | Exception:
         try:
-            self._commit([pending])
+            commit_blocking(self.db, [pending])
         except IntegrityError:
             return Outcome.DUPLICATE
         except Exception as exc:  # this report's error goes to its caller only
             return exc
         return Outcome.CREATED
-
-    def _commit(self, batch: Sequence[PendingReport]) -> None:
-        commit_blocking(self.db, batch)
