@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from service.analysis.indicators import TEMPLATE
 from service.campaigns.models import Campaign, CampaignIndicator, ReportIndicator
 from service.cases.models import Case
 from service.db import SYNC_MATCHED
+from service.ids import new_id
 from service.ingest.models import Report
 
 TEMPLATE_MATCHES = 2  # sketch hashes two reports must share to count as one template
@@ -182,7 +182,7 @@ def join_campaign(db_session: Session, report: Report, related: Related, *, now:
     if existing:
         campaign, absorbed = existing[0], [c.id for c in existing[1:]]
     else:
-        campaign, absorbed = Campaign(id=str(uuid.uuid4()), created_at=now), []
+        campaign, absorbed = Campaign(id=new_id(), created_at=now), []
         db_session.add(campaign)
         db_session.flush()
     if absorbed:

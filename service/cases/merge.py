@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -12,6 +11,7 @@ from service.campaigns.models import Campaign
 from service.cases.models import Case
 from service.cases.workflow import LEVEL_RANK, fold_into, record, refresh_counts
 from service.errors import Conflict, NotFound, UnprocessableContent
+from service.ids import new_id
 from service.ingest.models import Report
 
 MAX_MERGE = 100
@@ -66,7 +66,7 @@ def _one_campaign(db_session: Session, cases: list[Case], primary: Case, *, now:
     known = [case.campaign_id for case in [primary, *cases] if case.campaign_id]
     campaign = db_session.get(Campaign, known[0]) if known else None
     if campaign is None:
-        campaign = Campaign(id=str(uuid.uuid4()), created_at=now)
+        campaign = Campaign(id=new_id(), created_at=now)
         db_session.add(campaign)
         db_session.flush()
     others = {campaign_id for campaign_id in known if campaign_id != campaign.id}

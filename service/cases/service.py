@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +13,7 @@ from service.cases.models import Case, CaseEvent
 from service.cases.sla import SlaPolicy
 from service.cases.workflow import move, record
 from service.errors import NotFound, UnprocessableContent
+from service.ids import new_id
 from service.ingest.models import Report
 
 MAX_PAGE = 200
@@ -23,7 +23,7 @@ def new_case_row(analysis: dict[str, Any], *, now: datetime, sla: SlaPolicy) -> 
     """The row of a new case opened by a high-risk report."""
     risk = analysis["risk"]
     return {
-        "id": str(uuid.uuid4()),
+        "id": new_id(),
         "status": "new",
         "lane": risk["lane"],
         "level": risk["level"],

@@ -13,7 +13,6 @@ service/campaigns/locks.py).
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,6 +38,7 @@ from service.cases.sla import SlaPolicy
 from service.cases.workflow import LEVEL_RANK, fold_into, move, raise_level, record
 from service.db import SYNC_MATCHED, Database, commit_without_waiting_for_disk, replan_now_and_then
 from service.dnscheck.service import DNS_JOB
+from service.ids import new_id
 from service.ingest.models import Report
 from service.jobs.queue import queue_once
 from service.notify.service import queue_notice_if_critical
@@ -292,7 +292,7 @@ def _open_campaign_case(
     now: datetime,
 ) -> Case:
     case = Case(
-        id=str(uuid.uuid4()), status="new", lane=lane, level=step.level, score=0.0, report_count=0,
+        id=new_id(), status="new", lane=lane, level=step.level, score=0.0, report_count=0,
         created_at=now, updated_at=now, sla_due_at=policy.sla.due_at(lane, now), campaign_id=campaign.id,
     )  # fmt: skip
     db_session.add(case)
