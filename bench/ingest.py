@@ -3,9 +3,12 @@
 A minimal FastAPI echo endpoint in the same server, driven in the same run, is the ceiling.
 
     python bench/ingest.py [--database-url URL] [--redis-url URL] [--requests N] [--concurrency C]
+                           [--intake-workers N]
 
 Without --database-url it uses a fresh SQLite file; without --redis-url, the embedded Redis. Each round runs
-the echo and then the ingest load; the figures are medians over the rounds.
+the echo and then the ingest load; the figures are medians over the rounds. --intake-workers sets
+INTAKE_WORKERS for the server (unset: the server's default). Beside the rates it prints the server's CPU
+per request (the API process and its intake processes, from /proc), which says what the rate cost.
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ import json
 import statistics
 import sys
 import tempfile
+from collections.abc import Awaitable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.httpload import LoadResult, http_post, run_load
-from tests.integration.server import run_triage, serving, triage_env
+from bench.load import cpu_seconds
+from tests.integration.server import descendants, run_triage, serving_process, triage_env
 
 TEXTS = [
     "Quý khách vui lòng thanh toán cước tháng 11 trước ngày 25 để tránh gián đoạn dịch vụ. ",
@@ -54,6 +59,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--intake-workers", type=int, help="INTAKE_WORKERS for the server")
     parser.add_argument("--json", type=Path, help="also write the per-round figures as JSON here")
     parser.add_argument(
         "--batch-lines", type=int, default=100, help="also post NDJSON batches of this many reports (0: skip)"
@@ -61,20 +67,41 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         database_url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
-        env = triage_env(
-            var_dir=Path(tmp), database_url=database_url, redis_url=args.redis_url, ENABLE_BENCH_ECHO="true"
-        )
+        extra = {"ENABLE_BENCH_ECHO": "true"}
+        if args.intake_workers is not None:
+            extra["INTAKE_WORKERS"] = str(args.intake_workers)
+        env = triage_env(var_dir=Path(tmp), database_url=database_url, redis_url=args.redis_url, **extra)
         key = run_triage("keys", "create", "--name", f"bench-{Path(tmp).name}", env=env).strip()
-        with serving("--no-worker", env=env) as base_url:
-            asyncio.run(_rounds(base_url, key, args))
+        with serving_process("--no-worker", env=env) as (base_url, server):
+            asyncio.run(_rounds(base_url, key, args, ServerCpu(server.pid)))
 
 
-async def _rounds(base_url: str, key: str, args: argparse.Namespace) -> None:
+class ServerCpu:
+    """CPU seconds of the server process and everything it started (its intake processes, its Redis)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def seconds(self) -> float:
+        pids = [self.pid, *(child for child, command in descendants(self.pid) if "intake" in command)]
+        return sum(cpu_seconds(pid) for pid in pids)
+
+
+async def _measured(cpu: ServerCpu, load: Awaitable[LoadResult], per_request: list[float]) -> LoadResult:
+    started = cpu.seconds()
+    result = await load
+    per_request.append((cpu.seconds() - started) * 1000 / result.requests)
+    return result
+
+
+async def _rounds(base_url: str, key: str, args: argparse.Namespace, cpu: ServerCpu) -> None:
     host, port = base_url.removeprefix("http://").split(":")
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     bodies = [sms_report(i) for i in range(args.requests * (args.rounds + 1))]
     echoes: list[LoadResult] = []
     ingests: list[LoadResult] = []
+    echo_cpu: list[float] = []
+    ingest_cpu: list[float] = []
     await run_load(
         "warm-up",
         host,
@@ -92,31 +119,31 @@ async def _rounds(base_url: str, key: str, args: argparse.Namespace) -> None:
         def ingest(i: int, offset: int = offset) -> bytes:
             return http_post("/v1/reports", host, bodies[offset + i], headers)
 
-        echoes.append(
-            await run_load(
-                f"echo ceiling (round {round_number})",
-                host,
-                int(port),
-                echo,
-                total=args.requests,
-                concurrency=args.concurrency,
-            )
+        echo_load = run_load(
+            f"echo ceiling (round {round_number})",
+            host,
+            int(port),
+            echo,
+            total=args.requests,
+            concurrency=args.concurrency,
         )
-        ingests.append(
-            await run_load(
-                f"ingest (round {round_number})",
-                host,
-                int(port),
-                ingest,
-                total=args.requests,
-                concurrency=args.concurrency,
-            )
+        echoes.append(await _measured(cpu, echo_load, echo_cpu))
+        ingest_load = run_load(
+            f"ingest (round {round_number})",
+            host,
+            int(port),
+            ingest,
+            total=args.requests,
+            concurrency=args.concurrency,
         )
+        ingests.append(await _measured(cpu, ingest_load, ingest_cpu))
         print(echoes[-1].line())
         print(ingests[-1].line())
     if args.batch_lines:
         await _batches(host, int(port), key, args, first=len(bodies))
     _summary(echoes, ingests, args)
+    print(f"server CPU   : echo {statistics.median(echo_cpu):.3f} ms/request, "
+          f"ingest {statistics.median(ingest_cpu):.3f} ms/report (API and intake processes)")  # fmt: skip
 
 
 async def _batches(host: str, port: int, key: str, args: argparse.Namespace, *, first: int) -> None:

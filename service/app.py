@@ -24,6 +24,8 @@ from service.ingest.requests import REPORT_ADAPTER
 from service.ingest.router import router as reports_router
 from service.ingest.service import IngestPolicy
 from service.ingest.writer import GroupWriter
+from service.intake.answer import InlineIntake, IntakeParts
+from service.intake.pool import IntakePool
 from service.limits import BodySizeLimit
 from service.metrics.router import router as metrics_router
 from service.nul_guard import NulGuard
@@ -34,18 +36,32 @@ from service.runtime import build_sla_policy
 
 def create_app(settings: Settings, *, db: Database, analyzer: Analyzer, redis_url: str) -> FastAPI:
     """Assemble the app around parts built once per process (see service.runtime)."""
-    reloader = RulesReloader(analyzer.rules, settings.rules_dir)
     # The API only writes outbox rows; the worker pool's relay publishes them (0.2 s polls). Publishing here
     # too cost a quarter of the API's CPU under load, for no gain in latency worth having.
     redis_connection = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=1)
     writer = GroupWriter(db)
+    policy = IngestPolicy(hash_key=settings.secret_key.encode(), sla=build_sla_policy(settings))
+    pool = (
+        IntakePool(settings, settings.intake_workers, rules=analyzer.rules)
+        if settings.intake_workers
+        else None
+    )
+    intake = pool or InlineIntake(IntakeParts(db=db, writer=writer, analyzer=analyzer, policy=policy))
+    followers = [pool.follow_reload] if pool is not None else []
+    reloader = RulesReloader(analyzer.rules, settings.rules_dir, followers=followers)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         reloader.start()
-        yield
-        await writer.drain()
-        reloader.stop()
+        if pool is not None:
+            await pool.start()
+        try:
+            yield
+        finally:
+            if pool is not None:
+                await pool.stop()
+            await writer.drain()
+            reloader.stop()
 
     app = FastAPI(
         title="threat-triage",
@@ -60,9 +76,8 @@ def create_app(settings: Settings, *, db: Database, analyzer: Analyzer, redis_ur
     app.state.redis = redis_connection
     app.state.writer = writer
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
-    app.state.ingest_policy = IngestPolicy(
-        hash_key=settings.secret_key.encode(), sla=build_sla_policy(settings)
-    )
+    app.state.intake = intake
+    app.state.intake_pool = pool
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(NulGuard)

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     sla_timezone: str = "Asia/Ho_Chi_Minh"
     auth_cache_seconds: float = Field(default=5.0, ge=0)
     enable_bench_echo: bool = False
+    # Processes that validate, analyse and store reports beside the API's event loop; 0 does it on the loop.
+    intake_workers: int = Field(default=0, ge=0, le=64)
 
     @field_validator("escalation_ladder")
     @classmethod

@@ -23,9 +23,13 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", openapi_extra=PUBLIC, responses={503: {"description": "A dependency is down"}})
 def readyz(request: Request) -> JSONResponse:
-    """Ready when the database and Redis both answer."""
+    """Ready when the database and Redis both answer, and (with INTAKE_WORKERS) an intake process does."""
     checks: dict[str, Any] = {"database": _check_database(request), "redis": _check_redis(request)}
-    ready = all(value == "ok" for value in checks.values())
+    pool = request.app.state.intake_pool
+    if pool is not None:
+        checks["intake"] = _check_intake(pool.status())
+    # A degraded intake still answers reports (a dead process is being restarted): the instance stays in.
+    ready = all(value == "ok" or value.startswith("degraded") for value in checks.values())
     body = {"status": "ready" if ready else "not ready", "checks": checks}
     return JSONResponse(body, status_code=200 if ready else 503)
 
@@ -37,6 +41,13 @@ def _check_database(request: Request) -> str:
         return "ok"
     except SQLAlchemyError as exc:
         return f"unavailable ({type(exc).__name__})"
+
+
+def _check_intake(status: dict[str, int]) -> str:
+    if status["ready"] == status["processes"]:
+        return "ok"
+    counts = f"{status['ready']} of {status['processes']} processes ready"
+    return f"degraded: {counts}" if status["ready"] else f"unavailable: {counts}"
 
 
 def _check_redis(request: Request) -> str:

@@ -19,6 +19,20 @@ REPORT_REQUEST_BODY: dict[str, Any] = {
     },
 }
 
+
+def _optional_text(name: str, where: str, description: str) -> dict[str, Any]:
+    schema = {"anyOf": [{"type": "string", "minLength": 1, "maxLength": 200}, {"type": "null"}]}
+    return {"name": name, "in": where, "required": False, "description": description, "schema": schema}
+
+
+# The report route reads these itself (service.ingest.router); documented as FastAPI would document them.
+REPORT_PARAMETERS = [
+    _optional_text("reference", "query", "For message/rfc822 bodies: your reference."),
+    _optional_text(
+        "Idempotency-Key", "header", "Any unique string; a retry with the same key returns the first result."
+    ),
+]
+
 BATCH_REQUEST_BODY: dict[str, Any] = {
     "required": True,
     "description": "NDJSON: one report (the application/json body of POST /v1/reports) per line.",

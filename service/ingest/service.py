@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from service.cases.service import new_case_row
 from service.cases.sla import SlaPolicy
 from service.db import Database, utcnow
 from service.errors import Conflict, NotFound
+from service.ids import new_id
 from service.ingest.models import Report
 from service.ingest.rows import PendingReport
 from service.ingest.writer import GroupWriter, Outcome
@@ -59,9 +59,36 @@ class IngestPolicy:
 
 
 @dataclass(frozen=True)
+class IngestTimings:
+    """Seconds one report spent in each stage, for the caller to record: an intake process has no /metrics
+    of its own, so it sends these back to the API with its answer."""
+
+    channel: str
+    level: str
+    parse: float
+    scoring: float
+    analysis: float
+    store: float | None = None  # None for a retry: nothing was stored
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class SubmitResult:
     report: dict[str, Any]
     created: bool
+    timings: IngestTimings | None = None
+
+
+def observe_ingest(timings: IngestTimings) -> None:
+    """Record one report's stage timings (and, when it was stored, the count by channel and level)."""
+    ANALYSIS_SECONDS.labels(timings.channel).observe(timings.analysis)
+    PARSE_SECONDS.labels(timings.channel).observe(timings.parse)
+    SCORING_SECONDS.labels(timings.channel).observe(timings.scoring)
+    if timings.store is not None:
+        STORE_SECONDS.observe(timings.store)
+        REPORTS.labels(timings.channel, timings.level).inc()
 
 
 async def submit_report(
@@ -77,29 +104,35 @@ async def submit_report(
     """Store and answer one report; a retry (same key or reference) gets the first result back."""
     now = now or utcnow()
     # Retries are rare: analyse and insert first, and let the unique constraints catch a retry.
-    analysis = await _analyze(analyzer, submission, now)
+    analysis, timings = await _analyze(analyzer, submission, now)
     pending = pending_report(principal, submission, analysis, now=now, policy=policy)
     stored_from = time.perf_counter()
     if await writer.write(pending) is Outcome.CREATED:
-        STORE_SECONDS.observe(time.perf_counter() - stored_from)
-        REPORTS.labels(submission.report.channel, pending.report["level"]).inc()
-        return SubmitResult(report_json(pending.report), created=True)
-    return await asyncio.to_thread(_replay_retry, db, principal, submission)
+        stored = replace(timings, store=time.perf_counter() - stored_from)
+        return SubmitResult(report_json(pending.report), created=True, timings=stored)
+    retry = await asyncio.to_thread(_replay_retry, db, principal, submission)
+    return replace(retry, timings=timings)
 
 
-async def _analyze(analyzer: Analyzer, submission: Submission, now: datetime) -> dict[str, Any]:
+async def _analyze(
+    analyzer: Analyzer, submission: Submission, now: datetime
+) -> tuple[dict[str, Any], IngestTimings]:
     # A small message is analysed on the event loop: it costs less than the hop to a thread would, and the
     # GIL gives a thread no parallelism anyway. A big email goes to a thread so the loop keeps serving.
-    channel = submission.report.channel
-    timings: dict[str, float] = {}
-    with ANALYSIS_SECONDS.labels(channel).time():
-        if len(submission.raw) <= INLINE_ANALYSIS_BYTES:
-            analysis = analyzer.analyze(submission.report, now=now, timings=timings)
-        else:
-            analysis = await asyncio.to_thread(analyzer.analyze, submission.report, now=now, timings=timings)
-    PARSE_SECONDS.labels(channel).observe(timings["parse"])
-    SCORING_SECONDS.labels(channel).observe(timings["scoring"])
-    return analysis
+    stages: dict[str, float] = {}
+    started = time.perf_counter()
+    if len(submission.raw) <= INLINE_ANALYSIS_BYTES:
+        analysis = analyzer.analyze(submission.report, now=now, timings=stages)
+    else:
+        analysis = await asyncio.to_thread(analyzer.analyze, submission.report, now=now, timings=stages)
+    timings = IngestTimings(
+        channel=submission.report.channel,
+        level=analysis["risk"]["level"],
+        parse=stages["parse"],
+        scoring=stages["scoring"],
+        analysis=time.perf_counter() - started,
+    )
+    return analysis, timings
 
 
 def _replay_retry(db: Database, principal: Principal, submission: Submission) -> SubmitResult:
@@ -120,7 +153,7 @@ def pending_report(
 ) -> PendingReport:
     """The rows of one report: the report, and a case and outbox row when it goes to review."""
     report = {
-        "id": str(uuid.uuid4()),
+        "id": new_id(),
         "reporter_id": principal.reporter_id,
         "reference": submission.reference,
         "idempotency_key": submission.idempotency_key,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from service.scoring import ReloadResult, RulesetHolder
@@ -30,10 +31,19 @@ def folder_signature(rules_dir: Path) -> tuple[tuple[str, int, int], ...]:
 class RulesReloader:
     """Reloads `rules_dir` into `holder` when asked, on SIGHUP, or when the folder changes."""
 
-    def __init__(self, holder: RulesetHolder, rules_dir: Path, *, poll_seconds: float = 2.0) -> None:
+    def __init__(
+        self,
+        holder: RulesetHolder,
+        rules_dir: Path,
+        *,
+        poll_seconds: float = 2.0,
+        followers: Sequence[Callable[[ReloadResult], None]] = (),
+    ) -> None:
         self.holder = holder
         self.rules_dir = rules_dir
         self.poll_seconds = poll_seconds
+        # Called after every successful swap, on the reloading thread: the intake processes reload then.
+        self.followers = list(followers)
         self._stop = threading.Event()
         self._signature = folder_signature(rules_dir)
         self._hup_pending = False
@@ -44,6 +54,8 @@ class RulesReloader:
         result = self.holder.reload(self.rules_dir)
         if result.ok:
             log.info("rules reloaded (%s): version %s", trigger, result.version)
+            for follow in self.followers:
+                follow(result)
         else:
             errors = "; ".join(str(issue) for issue in result.issues[:10])
             log.error("rules reload (%s) refused, still on %s: %s", trigger, result.version, errors)

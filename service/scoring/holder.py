@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,9 +80,13 @@ class RulesetHolder:
         """Score with the active set and count the hits."""
         result = self.current.score(fields, channel=channel)
         if result.hits:
-            with self._counts_lock:
-                self._hit_counts.update(hit.rule for hit in result.hits)
+            self.record_hits(hit.rule for hit in result.hits)
         return result
+
+    def record_hits(self, rule_ids: Iterable[str]) -> None:
+        """Count hits scored elsewhere: the API counts those its intake processes report back."""
+        with self._counts_lock:
+            self._hit_counts.update(rule_ids)
 
     def status(self) -> dict[str, object]:
         """JSON-ready state for `GET /v1/rules`: version, last reload and each rule with its hit count."""

@@ -86,9 +86,10 @@ def test_scoring_prints_and_writes_figures(tmp_path: Path) -> None:
 
 def test_ingest_runs_one_small_round(tmp_path: Path) -> None:
     args = ["--requests", "30", "--concurrency", "2", "--rounds", "1", "--json", str(tmp_path / "f")]
-    done = run_bench("ingest.py", *args)
+    done = run_bench("ingest.py", *args, "--intake-workers", "1")
     assert done.returncode == 0, done.stderr
     assert "non-201: 0" in done.stdout
+    assert "ms/report (API and intake processes)" in done.stdout
     found = figures(tmp_path / "f")
     assert found[("Ingest, 1 KB SMS reports over loopback, SQLite", "reports/s")][0] > 0
     assert ("Echo ceiling, SQLite", "req/s") in found
