@@ -29,7 +29,8 @@ class Report(Base):
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    reporter_id: Mapped[int] = mapped_column(ForeignKey("reporters.id"), index=True)
+    # Indexed as the first column of both unique constraints: no index of its own (migration 0007).
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("reporters.id"))
     reference: Mapped[str | None] = mapped_column(String(200))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     # SHA-256 of the canonical request: a key or reference reused for other content is a 409, not a replay.
@@ -43,7 +44,8 @@ class Report(Base):
     level: Mapped[str] = mapped_column(String(10), index=True)
     case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"), index=True, default=None)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    campaign_id: Mapped[str | None] = mapped_column(String(36), index=True, default=None)
+    # Indexed as the first column of ix_reports_campaign_received: no index of its own (migration 0007).
+    campaign_id: Mapped[str | None] = mapped_column(String(36), default=None)
     # A keyed hash of the victim's number: campaigns count victims without keeping who they are.
     victim_hash: Mapped[str | None] = mapped_column(String(32), default=None)
     enriched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
