@@ -41,11 +41,8 @@ def create_app(settings: Settings, *, db: Database, analyzer: Analyzer, redis_ur
     redis_connection = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=1)
     writer = GroupWriter(db)
     policy = IngestPolicy(hash_key=settings.secret_key.encode(), sla=build_sla_policy(settings))
-    pool = (
-        IntakePool(settings, settings.intake_workers, rules=analyzer.rules)
-        if settings.intake_workers
-        else None
-    )
+    size = settings.intake_processes
+    pool = IntakePool(settings, size, rules=analyzer.rules) if size else None
     intake = pool or InlineIntake(IntakeParts(db=db, writer=writer, analyzer=analyzer, policy=policy))
     followers = [pool.follow_reload] if pool is not None else []
     reloader = RulesReloader(analyzer.rules, settings.rules_dir, followers=followers)

@@ -6,6 +6,7 @@ Production refuses to start on unsafe defaults instead of silently running on th
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -17,6 +18,7 @@ from service.cases.ladder import parse_ladder
 
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "development-only-secret"})
 MiB = 1024 * 1024
+MAX_DEFAULT_INTAKE = 8
 
 
 class Settings(BaseSettings):
@@ -57,7 +59,8 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = Field(default=5.0, ge=0)
     enable_bench_echo: bool = False
     # Processes that validate, analyse and store reports beside the API's event loop; 0 does it on the loop.
-    intake_workers: int = Field(default=0, ge=0, le=64)
+    # Unset: one per CPU beyond the API's own (see intake_processes).
+    intake_workers: int | None = Field(default=None, ge=0, le=64)
 
     @field_validator("escalation_ladder")
     @classmethod
@@ -81,11 +84,26 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def intake_processes(self) -> int:
+        """INTAKE_WORKERS, or by default one per CPU beyond the one the API's event loop keeps busy (at
+        least one, so that a big email never stalls the loop; at most eight, each holds the rules in RAM)."""
+        if self.intake_workers is not None:
+            return self.intake_workers
+        return max(1, min(MAX_DEFAULT_INTAKE, usable_cpus() - 1))
+
+    @property
     def effective_database_url(self) -> str:
         """The configured database, or SQLite under var/ in development."""
         if self.database_url:
             return normalise_database_url(self.database_url)
         return f"sqlite:///{(self.var_dir / 'triage.sqlite3').resolve()}"
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container's CPU set, not the host's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def normalise_database_url(url: str) -> str:

@@ -80,7 +80,8 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(rules_dir=REPO / "rules", var_dir=tmp_path_factory.mktemp("var"))
+    # In-process apps answer reports on their own loop; tests/unit/intake runs the intake processes.
+    return Settings(rules_dir=REPO / "rules", var_dir=tmp_path_factory.mktemp("var"), intake_workers=0)
 
 
 @pytest.fixture(scope="session")

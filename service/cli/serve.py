@@ -26,6 +26,13 @@ def register(commands: Any) -> None:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-worker", action="store_true", help="do not start a worker beside the API")
     serve.add_argument("--demo", action="store_true", help="create demo credentials and print them")
+    serve.add_argument(
+        "--intake-workers",
+        type=int,
+        metavar="N",
+        help="processes that analyse and store reports (default: INTAKE_WORKERS, else one per spare CPU; "
+        "0: on the API's own event loop)",
+    )
     serve.set_defaults(handler=run_serve)
     worker = commands.add_parser("worker", help="run RQ workers against REDIS_URL")
     worker.add_argument("--queue", help="work this one queue only (default: one process per queue)")
@@ -35,6 +42,8 @@ def register(commands: Any) -> None:
 def run_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
+    if args.intake_workers is not None:
+        settings = settings.model_copy(update={"intake_workers": args.intake_workers})
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     migrate(settings.effective_database_url)
     redis_url, _embedded = resolve_redis_url(settings)

@@ -88,7 +88,7 @@ def test_serve_without_redis_url_starts_an_embedded_redis(tmp_path: Path) -> Non
     env["DATABASE_URL"] = database_url
     with serving("--no-worker", env=env) as base_url:
         ready = httpx.get(f"{base_url}/readyz").json()
-        assert ready["checks"] == {"database": "ok", "redis": "ok"}
+        assert ready["checks"] == {"database": "ok", "redis": "ok", "intake": "ok"}
     assert (tmp_path / "redis" / "appendonlydir").exists() or (tmp_path / "redis" / "appendonly.aof").exists()
 
 

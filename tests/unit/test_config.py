@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from service.config import Settings, normalise_database_url
+from service.config import Settings, normalise_database_url, usable_cpus
 
 
 def test_development_defaults_need_nothing() -> None:
@@ -51,3 +51,17 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
 def test_postgres_urls_use_psycopg() -> None:
     assert normalise_database_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
     assert normalise_database_url("sqlite:///x") == "sqlite:///x"
+
+
+def test_intake_processes_default_to_the_spare_cpus_and_follow_an_explicit_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("INTAKE_WORKERS", raising=False)
+    cpus = usable_cpus()
+    assert Settings(_env_file=None).intake_processes == max(1, min(8, cpus - 1))
+    assert Settings(intake_workers=0).intake_processes == 0
+    monkeypatch.setenv("INTAKE_WORKERS", "3")
+    assert Settings().intake_processes == 3
+    monkeypatch.setenv("INTAKE_WORKERS", "-1")
+    with pytest.raises(ValidationError):
+        Settings()
