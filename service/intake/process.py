@@ -18,13 +18,14 @@ from typing import Any
 
 from service.auth.service import Principal
 from service.config import Settings
+from service.db import Database
 from service.errors import ProblemError
 from service.ingest.service import IngestPolicy
 from service.ingest.writer import GroupWriter
 from service.intake.answer import IntakeParts, ReportRequest, answer_report
 from service.intake.frames import FrameProtocol, FrameReader
 from service.ruleset.reloader import RulesReloader
-from service.runtime import build_analyzer, build_database, build_sla_policy, settle_heap
+from service.runtime import build_analyzer, build_sla_policy, settle_heap
 
 log = logging.getLogger("triage.intake")
 
@@ -142,7 +143,9 @@ def read_settings(sock: socket.socket) -> Settings:
 
 
 def build_server(settings: Settings) -> IntakeServer:
-    db = build_database(settings)
+    # The group-commit writer has connections of its own; this pool only looks up the first copy of a retried
+    # report, so it stays small however many intake processes a deployment runs.
+    db = Database(settings.effective_database_url, pool_size=1)
     analyzer = build_analyzer(settings)
     policy = IngestPolicy(hash_key=settings.secret_key.encode(), sla=build_sla_policy(settings))
     parts = IntakeParts(db=db, writer=GroupWriter(db), analyzer=analyzer, policy=policy)
