@@ -92,8 +92,8 @@ class IntakeLink:
     def close(self) -> None:
         """Ask the process to finish what it holds and exit (it sees the socket close)."""
         self.ready = False
-        if self._protocol is not None and self._protocol.transport is not None:
-            self._protocol.transport.close()
+        if self._protocol is not None:
+            self._protocol.close()
 
     def wait(self, timeout: float) -> int | None:
         """The process's exit code; killed if it has not exited within `timeout` seconds."""
