@@ -23,3 +23,12 @@ def test_ids_made_later_sort_after_and_never_repeat() -> None:
     second = [new_id() for _ in range(2000)]
     assert max(first) < min(second)
     assert len(set(first + second)) == 4000
+
+
+def test_ids_made_by_many_threads_at_once_never_repeat() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        batches = list(pool.map(lambda _: [new_id() for _ in range(500)], range(8)))
+    made = [value for batch in batches for value in batch]
+    assert len(set(made)) == len(made) == 4000
