@@ -16,6 +16,7 @@ def sms_view(sms: SmsInput, *, home_region: str, now: datetime) -> MessageView:
     sender = classify_sender(sms.sender, default_region=home_region)
     facts = OperatorFacts.from_dict(sms.operator_facts, now=now)
     sender_json: dict[str, Any] = {**sender.to_dict(), "facts": facts.to_dict()}
+    phone_json = sender_json["phone"]  # the number's fields, read once for the JSON and the rule fields
     fields: dict[str, Any] = {
         "text": sms.text,
         "body": sms.text,
@@ -24,6 +25,6 @@ def sms_view(sms: SmsInput, *, home_region: str, now: datetime) -> MessageView:
         "sender.email": sender.email,
         **facts.field_values(),
     }
-    if sender.phone is not None:
-        fields.update(prefixed("sender.phone", sender.phone.to_dict()))
+    if phone_json is not None:
+        fields.update(prefixed("sender.phone", phone_json))
     return MessageView(text=sms.text, sender=sender_json, fields=fields)

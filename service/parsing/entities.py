@@ -24,6 +24,7 @@ from service.parsing.data.entity_tables import BANKS, FILLER_WORDS, SHORTENERS, 
 from service.parsing.phones import parse_phone
 from service.parsing.records import record_dict
 from service.parsing.text.fastre import FastPattern
+from service.parsing.text.triggers import StageTriggers
 
 __all__ = [
     "MAX_ITEMS",
@@ -102,11 +103,13 @@ _URL: Final = FastPattern(
 )
 _EMAIL: Final = FastPattern(r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9\-]*\.)+[A-Za-z]{2,24}")
 # The patterns run on an ASCII shadow of the text (diacritics dropped), where RE2's \b is right.
-# One scan finds numbers and bank words (told apart by their first character): each RE2 call costs
-# ~2 µs, and a pattern without groups spares RE2 its second, submatch pass.
-_NUMBERS_AND_BANK_WORDS: Final = FastPattern(
-    r"(?i)(?:\+|\b)\d(?:[ .\-]?\(?\d\)?){5,18}\b"
-    r"|\b(?:stk|s[o?]\s*tk|s[o?]\s+t[a?]i\s+kho[a?]n|t[a?]i\s+kho[a?]n|tk|acc(?:ount)?(?:\s+(?:no|number))?|"
+# Numbers, then bank words, each in one pattern without groups (that spares RE2 its second, submatch
+# pass). Bank words matter only next to a number, and each match costs an RE2 call (~2 µs): "nh" ends
+# a Vietnamese syllable in nearly every sentence ("tránh" is "tr?nh" in the shadow), so they are looked
+# for only when the text has a number.
+_NUMBERS: Final = FastPattern(r"(?i)(?:\+|\b)\d(?:[ .\-]?\(?\d\)?){5,18}\b")
+_BANK_WORDS: Final = FastPattern(
+    r"(?i)\b(?:stk|s[o?]\s*tk|s[o?]\s+t[a?]i\s+kho[a?]n|t[a?]i\s+kho[a?]n|tk|acc(?:ount)?(?:\s+(?:no|number))?|"
     r"ng[a?]n\s+h[a?]ng|nh|bank|"
     + "|".join(sorted((k.replace(" ", r"\s?") for k in BANKS), key=len, reverse=True))
     + r")\b"
@@ -122,6 +125,25 @@ _ZALO: Final = FastPattern(
 _WALLET: Final = FastPattern(
     r"\b(?:0x[a-fA-F0-9]{40}|bc1[ac-hj-np-z02-9]{11,71}|T[1-9A-HJ-NP-Za-km-z]{33}|[13][1-9A-HJ-NP-Za-km-z]{25,34})\b"
 )
+# One RE2 set pass over the shadow tells which of the patterns above occur at all: a pattern absent from
+# the text finds nothing, and most texts hold no URL, wallet or handle, so their own searches (one RE2
+# pass each) are skipped.
+_URLS: Final = "urls"
+_EMAILS: Final = "emails"
+_NUMBERS_KIND: Final = "numbers"
+_TELEGRAM_KIND: Final = "telegram"
+_ZALO_KIND: Final = "zalo"
+_WALLETS: Final = "wallets"
+_KINDS: Final = StageTriggers(
+    {
+        _URLS: _URL.pattern,
+        _EMAILS: _EMAIL.pattern,
+        _NUMBERS_KIND: _NUMBERS.pattern,
+        _TELEGRAM_KIND: _TELEGRAM.pattern,
+        _ZALO_KIND: _ZALO.pattern,
+        _WALLETS: _WALLET.pattern,
+    }
+)
 TLD_SET: Final = frozenset(TLDS.split("|"))
 _NUMBER_START: Final = frozenset(b"+0123456789")
 _BANKS_BY_BYTES: Final = {name.encode(): bank for name, bank in BANKS.items()}
@@ -136,17 +158,19 @@ def extract_entities(text: str, *, default_region: str = "VN") -> Entities:
     truncated = len(text) > MAX_TEXT_CHARS
     text = text[:MAX_TEXT_CHARS]
     shadow = _ascii_shadow(text)
-    emails = _emails(shadow, text) if "@" in text else []
-    numbers, words = _numbers_and_bank_words(shadow, text) if _has_digit(text) else ([], [])
+    present = _KINDS.present(shadow)
+    emails = _emails(shadow, text) if _EMAILS in present and "@" in text else []
+    # A number has a digit (RE2's \d is ASCII, like the shadow's digits).
+    numbers, words = _numbers_and_bank_words(shadow, text) if _NUMBERS_KIND in present else ([], [])
     accounts = _bank_accounts(text, numbers, words) if words else []
     taken = [a.span for a in accounts]
     return Entities(
         phones=_phones(text, numbers, default_region, taken),
-        urls=_urls(shadow, text, [e.span for e in emails]) if "." in text else [],
+        urls=_urls(shadow, text, [e.span for e in emails]) if _URLS in present and "." in text else [],
         emails=emails,
         bank_accounts=accounts,
-        handles=_handles(shadow, text, default_region),
-        crypto_wallets=_wallets(shadow, text) if len(text) >= 26 else [],
+        handles=_handles(shadow, text, default_region, present),
+        crypto_wallets=_wallets(shadow, text) if _WALLETS in present and len(text) >= 26 else [],
         truncated=truncated,
     )
 
@@ -214,10 +238,23 @@ Word = tuple[int, int, str | None]
 """A bank word's span and the bank it names (None for "STK", "tài khoản", "ngân hàng"...)."""
 
 
+def _number_and_word_matches(shadow: bytes) -> list[list[Span]]:
+    """The first MAX_ITEMS * 4 numbers and bank words, left to right; no words when there is no number.
+
+    A number holds only digits and separators and a bank word only letters and spaces, so the two never
+    overlap, and two scans merged give what one scan for both would.
+    """
+    limit = MAX_ITEMS * 4
+    numbers = _NUMBERS.find_all(shadow, limit)
+    if not numbers:
+        return []
+    return sorted(numbers + _BANK_WORDS.find_all(shadow, limit))[:limit]
+
+
 def _numbers_and_bank_words(shadow: bytes, text: str) -> tuple[list[Span], list[Word]]:
     numbers: list[Span] = []
     words: list[Word] = []
-    for spans in _NUMBERS_AND_BANK_WORDS.find_all(shadow, MAX_ITEMS * 4):
+    for spans in _number_and_word_matches(shadow):
         start, end = spans[0]
         if not _alone(text, start, end):
             continue
@@ -352,7 +389,9 @@ def _bank_near(text: str, words: list[Word], start: int, after: list[Word]) -> s
     return after[0][2] if after else None
 
 
-def _handles(shadow: bytes, text: str, region: str) -> list[Handle]:
+def _handles(shadow: bytes, text: str, region: str, present: frozenset[str]) -> list[Handle]:
+    if _TELEGRAM_KIND not in present and _ZALO_KIND not in present:
+        return []
     handles: list[Handle] = []
     lowered = shadow.lower()
     if b"t.me" in lowered or b"tele" in lowered or b"tg" in lowered:

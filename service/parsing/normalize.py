@@ -17,9 +17,9 @@ Steps, in order (each named in `steps_applied` when it changed something):
   "app", "shoot"), except a letter typed twice in a word with diacritics ("thôii", "chếtt"). See
   text/squeeze.py for why.
 
-Cost: plain and Vietnamese text folds in C (decomposition, ASCII encoding) with identity spans (see
-text/folding.py); one RE2 set search tells which of separators, leetspeak and squeeze a text needs,
-so a stage whose candidates are absent costs nothing more.
+Cost: plain and Vietnamese text folds in C (a codec table or decomposition, ASCII encoding) with
+identity spans (see text/folding.py); one RE2 set search tells which of separators, leetspeak,
+teencode and squeeze a text needs, so a stage whose candidates are absent costs nothing more.
 
 Word boundaries belong on the view, which is ASCII for Vietnamese and Latin text. Rule phrases must go
 through the same function (`normalize_phrase`) so both sides fold alike. Input longer than MAX_CHARS
@@ -57,16 +57,20 @@ DEFAULT_LISTS_DIR: Final = Path(__file__).resolve().parents[2] / "rules" / "list
 TEENCODE_FILE: Final = "teencode.tsv"
 STEP_DOUBLES: Final = "doubles"
 # Stages that run only when their candidate pattern occurs (teencode expansions make no candidates).
-_TRIGGERS: Final = StageTriggers(
-    {
-        stages.STEP_SEPARATORS: stages.SPLIT_CHAIN.pattern,
-        stages.STEP_LEETSPEAK: stages.LEET_CANDIDATE.pattern,
-        STEP_SQUEEZE: RUNS.pattern,
-        STEP_DOUBLES: DOUBLES.pattern,
-    }
-)
+# Teencode's own pattern, built from the table, joins them in each Normalizer.
+_STAGE_PATTERNS: Final = {
+    stages.STEP_SEPARATORS: stages.SPLIT_CHAIN.pattern,
+    stages.STEP_LEETSPEAK: stages.LEET_CANDIDATE.pattern,
+    STEP_SQUEEZE: RUNS.pattern,
+    STEP_DOUBLES: DOUBLES.pattern,
+}
 # Not a step name of its own: a letter typed twice in a word with diacritics is squeezed too.
 _TRIGGERED: Final = frozenset((stages.STEP_SEPARATORS, stages.STEP_LEETSPEAK, STEP_SQUEEZE))
+# Stages after whose edits the triggers are looked for again. Not teencode: its expansions make no
+# candidates. Not whitespace: it only shortens runs of spaces to one and trims the ends, which neither
+# makes nor removes a leetspeak, stretched-letter, double-letter or teencode (standalone word) candidate,
+# and the separators stage, whose candidates spaces can change, has already run.
+_RETRIGGERING: Final = frozenset((stages.STEP_SEPARATORS, stages.STEP_LEETSPEAK, STEP_SQUEEZE))
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +106,15 @@ class NormalizedText:
 class Normalizer:
     """Holds the character cache and the teencode table; build once and share."""
 
-    __slots__ = ("_folder", "_stages", "_teencode")
+    __slots__ = ("_folder", "_stages", "_teencode", "_triggers")
 
     def __init__(self, teencode: Mapping[str, str]) -> None:
         self._folder = CharFolder()
         self._teencode = TeencodeStage(teencode)
+        # The set pass that finds the other stages' candidates also tells whether any table word stands
+        # alone in the text, which spares the teencode stage its own search in most texts.
+        words = self._teencode.pattern
+        self._triggers = StageTriggers(_STAGE_PATTERNS | ({STEP_TEENCODE: words} if words else {}))
         # Each stage gets the current view, the same as ASCII bytes (one byte per character) and
         # the names of the triggers found in it.
         self._stages: tuple[tuple[str, Callable[[str, bytes, frozenset[str]], list[Edit]]], ...] = (
@@ -129,7 +137,7 @@ class Normalizer:
         mapped, flags = fold_chars(original, self._folder)
         steps = step_names(flags)
         data = ascii_bytes(mapped.text)
-        needed = _TRIGGERS.present(data)
+        needed = self._triggers.present(data)
         for name, make_edits in self._stages:
             if name in _TRIGGERED and name not in needed:
                 continue
@@ -137,8 +145,8 @@ class Normalizer:
             if edits:
                 mapped = mapped.rewrite(edits)
                 data = ascii_bytes(mapped.text)
-                if name != STEP_TEENCODE:  # joined letters or undone leetspeak can make new candidates
-                    needed = _TRIGGERS.present(data)
+                if name in _RETRIGGERING:
+                    needed = self._triggers.present(data)
                 if name not in steps:
                     steps.append(name)
         if STEP_DOUBLES in needed and not original.isascii():
@@ -150,7 +158,11 @@ class Normalizer:
         return _result(text, mapped, tuple(steps), truncated)
 
     def _teencode_edits(self, text: str, data: bytes, needed: frozenset[str]) -> list[Edit]:
-        return self._teencode.edits(text, data, stretched=STEP_SQUEEZE in needed)
+        # Whitespace edits since the triggers were last found neither make nor break a standalone word.
+        stretched = STEP_SQUEEZE in needed
+        if not stretched and STEP_TEENCODE not in needed:
+            return []
+        return self._teencode.edits(text, data, stretched=stretched)
 
 
 def _separator_edits(text: str, data: bytes, _needed: frozenset[str]) -> list[Edit]:

@@ -93,15 +93,19 @@ class PhoneInfo:
         return record_dict(self)
 
 
-def parse_phone(raw: str, *, default_region: str = "VN") -> PhoneInfo:
-    """Parse a phone number or short code (raises SenderParseError over MAX_INPUT_CHARS)."""
+def parse_phone(raw: str, *, default_region: str = "VN", cached: bool = True) -> PhoneInfo:
+    """Parse a phone number or short code (raises SenderParseError over MAX_INPUT_CHARS).
+
+    `cached=False` is for callers that cache what they build from the result (the sender classifier):
+    a second cache of the same numbers would only cost a miss more for each new number.
+    """
     if len(raw) > MAX_INPUT_CHARS:
         raise SenderParseError(f"phone number longer than {MAX_INPUT_CHARS} characters")
-    return _parse_cached(raw.strip(), default_region.upper())
+    parse = _parse_cached if cached else _parse
+    return parse(raw.strip(), default_region.upper())
 
 
-@lru_cache(maxsize=16384)
-def _parse_cached(raw: str, region: str) -> PhoneInfo:
+def _parse(raw: str, region: str) -> PhoneInfo:
     dialable = raw.translate(_DROP_SEPARATORS)
     if dialable.startswith("00"):
         dialable = "+" + dialable[2:]  # international prefix
@@ -113,10 +117,15 @@ def _parse_cached(raw: str, region: str) -> PhoneInfo:
     if region == "VN" and dialable.startswith("84") and len(dialable) in {11, 12} and dialable[2] != "0":
         dialable = "+" + dialable  # operators often write MSISDNs as 84xxxxxxxxx
     dialable, legacy = _current_form(dialable, region)
-    number = _fast_number(dialable, region)
-    if number is None:
+    national = _vietnamese_national(dialable, region)
+    if national is None:
         return _slow_parse(raw, region, legacy=legacy)
-    return _describe(raw, number, legacy)
+    # The E.164 form of +84 and a national number without its trunk 0 is just that: SIM farms send from
+    # new numbers all the time, and building and formatting a PhoneNumber costs more than the rest.
+    return _info(raw, "+84" + national, _vietnamese_facts(national), legacy)
+
+
+_parse_cached = lru_cache(maxsize=16384)(_parse)
 
 
 def _current_form(dialable: str, region: str) -> tuple[str, bool]:
@@ -133,8 +142,11 @@ def _current_form(dialable: str, region: str) -> tuple[str, bool]:
     return "+84" + new_prefix[1:] + national[4:], True
 
 
-def _fast_number(dialable: str, region: str) -> PhoneNumber | None:
-    """Build the number directly for +84 and VN national forms; phonenumbers.parse costs ~45 µs."""
+def _vietnamese_national(dialable: str, region: str) -> str | None:
+    """The national significant number of +84 and VN national forms (ASCII digits, no leading 0).
+
+    Read directly: phonenumbers.parse costs ~45 µs.
+    """
     if dialable.startswith("+84"):
         national = dialable[3:].removeprefix("0")  # "+84 (0) 961…": the trunk 0 is not dialled
     elif region == "VN" and dialable.startswith("0") and not dialable.startswith("00"):
@@ -143,7 +155,15 @@ def _fast_number(dialable: str, region: str) -> PhoneNumber | None:
         return None
     if not 7 <= len(national) <= 11 or national.startswith("0"):
         return None
-    return PhoneNumber(country_code=84, national_number=int(national))
+    return national
+
+
+def _vietnamese_facts(national: str) -> tuple[int, str | None, str]:
+    """_number_facts of +84 `national`, from the prefix cache without building the number when it can."""
+    cached = _PREFIX_FACTS.get((national[:_PREFIX_DIGITS], len(national)))
+    if cached is not None:
+        return cached
+    return _number_facts(PhoneNumber(country_code=84, national_number=int(national)))
 
 
 def _slow_parse(raw: str, region: str, *, legacy: bool = False) -> PhoneInfo:
@@ -157,19 +177,17 @@ def _slow_parse(raw: str, region: str, *, legacy: bool = False) -> PhoneInfo:
 
 def _describe(raw: str, number: PhoneNumber, legacy: bool) -> PhoneInfo:
     """Type, validity, region and allocated carrier of a parsed number."""
-    kind, region, operator = _number_facts(number)
-    valid = region is not None and kind != PhoneNumberType.UNKNOWN
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return PhoneInfo(
-        raw=raw,
-        e164=e164,
-        region=region,
-        carrier=operator or None,
-        carrier_note=_carrier_note(e164, region) if operator else None,
-        type=type_name(kind),
-        valid=valid,
-        legacy_format=legacy,
-    )
+    return _info(raw, e164, _number_facts(number), legacy)
+
+
+def _info(raw: str, e164: str, facts: tuple[int, str | None, str], legacy: bool) -> PhoneInfo:
+    """The PhoneInfo of a number given its E.164 form and its type, region and allocated carrier."""
+    kind, region, operator = facts
+    valid = region is not None and kind != PhoneNumberType.UNKNOWN
+    note = _carrier_note(e164, region) if operator else None
+    # Positional: a new sender's number is built for nearly every report, and keywords cost more.
+    return PhoneInfo(raw, e164, region, operator or None, note, type_name(kind), valid, legacy)
 
 
 def _number_facts(number: PhoneNumber) -> tuple[int, str | None, str]:

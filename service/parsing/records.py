@@ -6,10 +6,13 @@ These records hold only scalars, tuples and lists of such records, so nothing ne
 
 from __future__ import annotations
 
-from dataclasses import fields, is_dataclass
+from dataclasses import fields
 from typing import Any
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+# Values of these exact types are never records and are kept as they are: most fields hold one, and a set
+# lookup by type is far cheaper than dataclasses.is_dataclass on each.
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None), tuple})
 
 
 def _field_names(record_type: type) -> tuple[str, ...]:
@@ -25,9 +28,19 @@ def record_dict(record: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in _field_names(type(record)):
         value = getattr(record, name)
-        if isinstance(value, list):
-            value = [record_dict(item) if is_dataclass(item) else item for item in value]
-        elif is_dataclass(value) and not isinstance(value, type):
-            value = record_dict(value)
-        out[name] = value
+        out[name] = value if type(value) in _PLAIN_TYPES else _converted(value)
     return out
+
+
+def _converted(value: Any) -> Any:
+    """A field value with the records in it (itself, or the items of a list) turned into dicts."""
+    if isinstance(value, list):
+        if not value:
+            return []  # most entity lists are empty: a new one, without a comprehension
+        return [record_dict(item) if _is_record(item) else item for item in value]
+    return record_dict(value) if _is_record(value) else value
+
+
+def _is_record(value: Any) -> bool:
+    """Whether `value` is a dataclass instance (what dataclasses.is_dataclass checks, for an instance)."""
+    return hasattr(type(value), "__dataclass_fields__")

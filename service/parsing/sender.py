@@ -22,6 +22,8 @@ SenderKind = Literal["msisdn", "alphanumeric", "shortcode", "email"]
 _MAX_SHORTCODE_DIGITS: Final = 6
 _EMAIL: Final = re2.compile(r"[^\s@<>\"]{1,64}@[a-z0-9](?:[a-z0-9\-]{0,62}\.)+[a-z0-9\-]{2,63}\.?")
 _NUMERIC_CHARS: Final = frozenset("+0123456789 .-()/")
+# Deletes every numeric character that is not a digit: what is left of a numeric sender are its digits.
+_DROP_NON_DIGITS: Final = str.maketrans("", "", "+ .-()/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +63,8 @@ def _classify_cached(raw: str, default_region: str) -> SenderInfo:
         if address is not None:
             return SenderInfo(raw, "email", email=address)
     if _NUMERIC_CHARS.issuperset(sender) and "+" not in sender[1:]:
-        digits = sum(1 for c in sender if c.isdigit())
-        phone = parse_phone(sender, default_region=default_region)
+        digits = len(sender.translate(_DROP_NON_DIGITS))
+        phone = parse_phone(sender, default_region=default_region, cached=False)  # this result is cached
         if not sender.startswith("+") and digits <= _MAX_SHORTCODE_DIGITS:
             return SenderInfo(raw, "shortcode", phone=phone)
         return SenderInfo(raw, "msisdn", phone=phone)

@@ -170,6 +170,17 @@ def referenced_names(node: Node) -> Iterator[tuple[str, bool]]:
             stack.extend((child, positive) for child in current.operands)
 
 
+def necessary_names(node: Node) -> frozenset[str]:
+    """Names that hold whenever a resolved tree holds: every way of satisfying it needs them."""
+    if isinstance(node, Ref):
+        return frozenset((node.name,))
+    if isinstance(node, And):
+        return frozenset().union(*(necessary_names(child) for child in node.operands))
+    if isinstance(node, Or) and node.operands:
+        return frozenset.intersection(*(necessary_names(child) for child in node.operands))
+    return frozenset()  # a negation holds when its operand does not: it needs nothing to hold
+
+
 Predicate = Callable[[frozenset[int] | set[int]], bool]
 
 
@@ -183,9 +194,37 @@ def compile_tree(node: Node, leaf: Callable[[str], Predicate]) -> Predicate:
     if isinstance(node, Quantified):
         raise ConditionError("unresolved quantifier")
     parts = tuple(compile_tree(child, leaf) for child in node.operands)
-    if isinstance(node, And):
-        return lambda facts: all(part(facts) for part in parts)
-    return lambda facts: any(part(facts) for part in parts)
+    return _every(parts) if isinstance(node, And) else _some(parts)
+
+
+# Rules are matched for every report: a generator per `and` or `or` costs more than the tests it runs,
+# so two operands (the common case) get a closure of their own and more get a plain loop.
+def _every(parts: tuple[Predicate, ...]) -> Predicate:
+    if len(parts) == 2:
+        first, second = parts
+        return lambda facts: first(facts) and second(facts)
+
+    def every(facts: frozenset[int] | set[int]) -> bool:
+        for part in parts:  # noqa: SIM110 - all() over a generator is what this avoids
+            if not part(facts):
+                return False
+        return True
+
+    return every
+
+
+def _some(parts: tuple[Predicate, ...]) -> Predicate:
+    if len(parts) == 2:
+        first, second = parts
+        return lambda facts: first(facts) or second(facts)
+
+    def some(facts: frozenset[int] | set[int]) -> bool:
+        for part in parts:  # noqa: SIM110 - any() over a generator is what this avoids
+            if part(facts):
+                return True
+        return False
+
+    return some
 
 
 def canonical(node: Node, leaf: Callable[[str], object]) -> object:

@@ -6,7 +6,8 @@ Unknown facts are None and make every operator false except `exists: false`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 import re2
 
@@ -14,6 +15,8 @@ from service.scoring.atoms import Atom
 from service.scoring.fields import FieldKind
 
 FactEvidence = list[tuple[str, tuple[int, int] | None]]
+FactCheck = Callable[[object], FactEvidence | None]
+"""One atom's test: the evidence for a fact's value, or None when the atom does not hold."""
 MAX_LIST_ITEMS = 1_000
 MAX_FACT_CHARS = 10_000
 
@@ -77,21 +80,45 @@ def _list_evidence(atom: Atom, items: Sequence[object], regex: re2._Regexp | Non
 
 def fact_evidence(atom: Atom, value: object, regex: re2._Regexp | None) -> FactEvidence | None:
     """The evidence for `atom` on a non-text value, or None when it does not hold."""
+    return fact_check(atom, regex)(value)
+
+
+def fact_check(atom: Atom, regex: re2._Regexp | None) -> FactCheck:
+    """fact_evidence for one atom, its operator and field kind looked at once: the rules are compiled once
+    and their atoms evaluated for every report."""
     if atom.op == "exists":
-        present = value is not None
-        if present != atom.value:
-            return None
-        return [(show(value) if present else "(unknown)", None)]
-    if value is None:
-        return None
+        return partial(_exists_evidence, atom.value)
     kind = atom.kind
     if kind is FieldKind.BOOL:
-        return [(show(value), None)] if isinstance(value, bool) and value == atom.value else None
+        return partial(_bool_evidence, atom.value)
     if kind is FieldKind.NUM:
-        number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
-        return [(show(number), None)] if number is not None and _number_holds(atom, float(number)) else None
+        return partial(_number_evidence, atom)
     if kind is FieldKind.LIST:
-        return _list_evidence(atom, value, regex) if isinstance(value, list | tuple) else None
+        return partial(_list_fact_evidence, atom, regex)
+    return partial(_string_evidence, atom, regex)
+
+
+def _exists_evidence(expected: object, value: object) -> FactEvidence | None:
+    present = value is not None
+    if present != expected:
+        return None
+    return [(show(value) if present else "(unknown)", None)]
+
+
+def _bool_evidence(expected: object, value: object) -> FactEvidence | None:
+    return [(show(value), None)] if isinstance(value, bool) and value == expected else None
+
+
+def _number_evidence(atom: Atom, value: object) -> FactEvidence | None:
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    return [(show(number), None)] if number is not None and _number_holds(atom, float(number)) else None
+
+
+def _list_fact_evidence(atom: Atom, regex: re2._Regexp | None, value: object) -> FactEvidence | None:
+    return _list_evidence(atom, value, regex) if isinstance(value, list | tuple) else None
+
+
+def _string_evidence(atom: Atom, regex: re2._Regexp | None, value: object) -> FactEvidence | None:
     if not isinstance(value, str):
         return None
     held = _string_holds(atom, value, regex)

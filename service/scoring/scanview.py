@@ -9,6 +9,7 @@ so the automaton itself only reports whole words.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 
 import re2
 
@@ -32,8 +33,15 @@ class _WordChars(dict[int, int]):
 WORD_CHARS = _WordChars()
 
 
+# The same table for ASCII text as bytes: bytes.translate is a table lookup in C, several times cheaper
+# than str.translate, which looks each character up in the dict above.
+_ASCII_WORD_BYTES = bytes(code if chr(code).isalnum() else 0x20 for code in range(128)) + b" " * 128
+
+
 def word_view(text: str) -> str:
     """`text` with every character that is not a letter or a digit turned into a space (same length)."""
+    if text.isascii():
+        return text.encode("ascii").translate(_ASCII_WORD_BYTES).decode("ascii")
     return text.translate(WORD_CHARS)
 
 
@@ -43,10 +51,29 @@ def phrase_key(phrase: str) -> str:
     return f" {' '.join(words)} " if words else ""
 
 
+def _has_whitespace_run(text: str) -> bool:
+    r"""Whether _WHITESPACE_RUN occurs in `text`, in a few C scans instead of one RE2 call on a str.
+
+    RE2's \s is [\t\n\f\r ], so the pattern occurs exactly where one of \t \n \r \f \v does or, without
+    those, where two spaces follow each other. Each single character is a memchr; spelt out, not a generator.
+    """
+    return "  " in text or "\t" in text or "\n" in text or "\r" in text or "\f" in text or "\v" in text
+
+
 class ScanView:
     """One text field as scanned, with its way back to the original characters."""
 
-    __slots__ = ("_norm_starts", "_scan_starts", "ascii_original", "normalized", "original", "padded", "text")
+    __slots__ = (
+        "_ends",
+        "_norm_starts",
+        "_scan_starts",
+        "_starts",
+        "ascii_original",
+        "normalized",
+        "original",
+        "padded",
+        "text",
+    )
 
     def __init__(self, original: str) -> None:
         self.original = original
@@ -55,9 +82,15 @@ class ScanView:
         source = self.normalized.text
         self._scan_starts = [0]
         self._norm_starts = [0]
-        if _WHITESPACE_RUN.search(source) is None:
+        # The normalised view's own offsets, read directly by evidence_text while no run is folded here:
+        # accents are checked on the original words of most keyword hits.
+        self._starts: Sequence[int] | None = None
+        self._ends: Sequence[int] | None = None
+        if not _has_whitespace_run(source):
             self.text = source
             self.padded = f" {word_view(source)} "
+            self._starts = getattr(self.normalized, "starts", None)
+            self._ends = getattr(self.normalized, "ends", None)
             return
         pieces: list[str] = []
         scanned = 0
@@ -90,5 +123,9 @@ class ScanView:
 
     def evidence_text(self, start: int, end: int) -> tuple[str, tuple[int, int]]:
         """The original characters behind scanned [start, end), with their span."""
-        span = self.original_span(start, end)
+        starts, ends = self._starts, self._ends
+        if starts is not None and ends is not None and 0 <= start < end <= len(self.text):
+            span = (starts[start], ends[end - 1])  # what NormalizedText.original_span gives
+        else:
+            span = self.original_span(start, end)
         return self.original[span[0] : span[1]], span

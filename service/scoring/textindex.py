@@ -130,40 +130,37 @@ class TextIndex:
                 continue
             # The key spans padded[end - length + 1 : end + 1] with a space at each end; padded index i is
             # text index i - 1, so the phrase itself is text[end - length + 1 : end - 1].
-            span = (end - length + 1, end - 1)
-            original: str | None = None
-            atom_ids: list[int] = []
-            for atom_id, allowed in candidates:
-                if len(true_atoms.get(atom_id, ())) >= MAX_EVIDENCE_PER_ATOM:
-                    continue  # already true with all the evidence it keeps: a repeat adds nothing
-                if allowed is not None and not view.ascii_original:
-                    original = original if original is not None else view.evidence_text(*span)[0]
-                    if not accents_agree(original, allowed):
-                        continue
-                atom_ids.append(atom_id)
-            if atom_ids:
-                self._record(atom_ids, field, view, span, true_atoms)
-            if all(len(true_atoms.get(atom_id, ())) >= MAX_EVIDENCE_PER_ATOM for atom_id, _ in candidates):
+            if _record_phrase(candidates, field, view, (end - length + 1, end - 1), true_atoms):
                 done.add(phrase_id)
 
     def _scan_regexes(self, field: str, view: ScanView, true_atoms: TrueAtoms) -> None:
         regexes = self._regexes.get(field)
         if not regexes:
             return
+        # google-re2 encodes a str to UTF-8 and maps every offset back on each call; the view is ASCII in
+        # nearly every report, and as bytes it is searched as is, with byte offsets that are its offsets.
+        subject: str | bytes = view.text.encode("ascii") if view.text.isascii() else view.text
         regex_set = self._regex_sets.get(field)
-        chosen = regexes if regex_set is None else [regexes[i] for i in regex_set.Match(view.text) or ()]
+        chosen = regexes if regex_set is None else [regexes[i] for i in regex_set.Match(subject) or ()]
         for atom_id, compiled in chosen:
-            match = compiled.search(view.text)
+            match = compiled.search(subject)
             if match is not None:
                 self._record((atom_id,), field, view, match.span(), true_atoms)
 
     def _scan_raw_regexes(self, field: str, value: str, true_atoms: TrueAtoms) -> None:
         """`regex_raw` atoms search the original text: spans need no mapping back."""
+        regexes = self._raw_regexes.get(field)
+        if not regexes:
+            return
         text = value[:MAX_SCAN_CHARS]
-        for atom_id, compiled in self._raw_regexes.get(field, ()):
-            match = compiled.search(text)
+        # Searched as UTF-8 bytes, encoded once: google-re2 would encode a str on every call and map every
+        # offset back; only a match's offsets need mapping, and matches are rare.
+        data = text.encode("utf-8")
+        for atom_id, compiled in regexes:
+            match = compiled.search(data)
             if match is not None:
-                true_atoms.setdefault(atom_id, []).append(Evidence(field, match.group(0), match.span()))
+                span = _char_span(data, *match.span())
+                true_atoms.setdefault(atom_id, []).append(Evidence(field, text[span[0] : span[1]], span))
 
     def _match_whole(self, field: str, view: ScanView, true_atoms: TrueAtoms) -> None:
         whole = view.text.strip()
@@ -182,3 +179,42 @@ class TextIndex:
             if len(found) < MAX_EVIDENCE_PER_ATOM:
                 pending = pending or PendingEvidence(field, view, *span)
                 found.append(pending)
+
+
+def _record_phrase(
+    candidates: list[tuple[int, frozenset[Signature] | None]],
+    field: str,
+    view: ScanView,
+    span: tuple[int, int],
+    true_atoms: TrueAtoms,
+) -> bool:
+    """Record one hit of a phrase for each of its atoms that wants it; True when all of them are full.
+
+    One loop both records and tells whether the phrase is done, on the hot path of every report. An atom
+    listed twice under one phrase (two keywords that fold alike) may report "not full" at its first entry
+    and fill at its second: the phrase is then marked done at its next hit, which records nothing.
+    """
+    original: str | None = None
+    pending: PendingEvidence | None = None
+    full = True
+    for atom_id, allowed in candidates:
+        found = true_atoms.get(atom_id)
+        if found is not None and len(found) >= MAX_EVIDENCE_PER_ATOM:
+            continue  # already true with all the evidence it keeps: a repeat adds nothing
+        if allowed is not None and not view.ascii_original:
+            original = original if original is not None else view.evidence_text(*span)[0]
+            if not accents_agree(original, allowed):
+                full = False
+                continue
+        if found is None:
+            found = true_atoms[atom_id] = []
+        pending = pending or PendingEvidence(field, view, *span)
+        found.append(pending)
+        full = full and len(found) >= MAX_EVIDENCE_PER_ATOM
+    return full
+
+
+def _char_span(data: bytes, start: int, end: int) -> tuple[int, int]:
+    """The character span of the UTF-8 bytes data[start:end] (RE2 matches whole UTF-8 characters)."""
+    char_start = len(data[:start].decode("utf-8"))
+    return char_start, char_start + len(data[start:end].decode("utf-8"))

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import unicodedata
+
 from service.analysis.indicators import report_indicators
-from service.analysis.template import template_sketch
+from service.analysis.template import _BYTE_TABLE, _fold, template_sketch
 
 PRIZE = "Chúc mừng thuê bao {} đã trúng thưởng xe SH, liên hệ 0961234567 để nhận giải trước ngày {}"
 
@@ -44,3 +46,17 @@ def test_indicators_from_an_analysis() -> None:
         ("bank_account", "0011004455667"),
         ("template", "0000abcd"),
     ]
+
+
+def test_vietnamese_fold_agrees_with_decomposition() -> None:
+    # Plain Vietnamese folds through a codec table; anything else (emoji, ß, ligatures) decomposes.
+    for text in [PRIZE.format("0912345678", "30/11"), "ĐÂY LÀ Ổ KHÓA 😀 ß ﬁ", "Hello, WORLD 42"]:
+        expected = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D")).encode(
+            "ascii", "ignore"
+        )
+        assert _fold(text) == expected.translate(_BYTE_TABLE)
+
+
+def test_numbers_collapse_only_when_a_word_is_all_digits() -> None:
+    assert template_sketch("a1 b22 333 c d e f g") == template_sketch("a1 b22 4 c d e f g")
+    assert template_sketch("a1 b22 c d e f g") != template_sketch("a1 b2 c d e f g")

@@ -25,6 +25,7 @@ from service.parsing.text.charfold import (
     CharFolder,
     step_bit,
 )
+from service.parsing.text.latin_bases import vietnamese_bases
 from service.parsing.text.spans import MappedText
 
 # ASCII whitespace other than the space (str.isspace() counts the separators \x1c-\x1f too).
@@ -77,21 +78,30 @@ def fold_path(original: str, folder: CharFolder) -> str:
 def _fold_whole(original: str) -> tuple[str, int] | None:
     """The folded text and step mask when every character folds to exactly one ASCII character."""
     if original.isascii():
-        bases = original.encode("ascii")
+        bases: bytes | None = original.encode("ascii")
         flags = 0
     else:
-        if "\u037e" in original or "\u1fef" in original or "\u212a" in original or "\u212b" in original:
-            return None  # the _ODD_SINGLES, spelt out: cheaper than a generator on every text
-        text = original.replace("đ", "d").replace("Đ", "D")
-        bases = unicodedata.normalize("NFD", text).encode("ascii", "ignore")
-        if len(bases) != len(original):
-            return None
+        # Vietnamese through a codec table; other text decomposes. Either way each character gave one base.
+        bases = vietnamese_bases(original)
+        if bases is None:
+            bases = _decomposed_bases(original)
         flags = _DIACRITICS
+    if bases is None:
+        return None
     # bytes methods: lower() and translate() on bytes are several times cheaper than on str.
     lowered = bases.lower()
     folded = lowered.translate(_ASCII_SPACES)
     flags |= (_CASEFOLD if lowered != bases else 0) | (_WHITESPACE if folded != lowered else 0)
     return folded.decode("ascii"), flags
+
+
+def _decomposed_bases(original: str) -> bytes | None:
+    """The ASCII bases by canonical decomposition, or None unless each character gives exactly one."""
+    if "\u037e" in original or "\u1fef" in original or "\u212a" in original or "\u212b" in original:
+        return None  # the _ODD_SINGLES, spelt out: cheaper than a generator on every text
+    text = original.replace("đ", "d").replace("Đ", "D")
+    bases = unicodedata.normalize("NFD", text).encode("ascii", "ignore")
+    return bases if len(bases) == len(original) else None
 
 
 def _fold_sparse(original: str, folder: CharFolder) -> tuple[MappedText, int] | None:

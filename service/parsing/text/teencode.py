@@ -86,6 +86,11 @@ class TeencodeStage:
         # One search finds every table word standing alone: far cheaper than splitting the text.
         self._pattern = FastPattern(f"(?:^|[^a-z0-9])({words})(?:$|[^a-z0-9])") if words else None
 
+    @property
+    def pattern(self) -> str | None:
+        """The RE2 pattern (on the view as ASCII bytes) that finds a table word standing alone."""
+        return self._pattern.pattern if self._pattern is not None else None
+
     def edits(self, text: str, data: bytes, stretched: bool) -> list[Edit]:
         """Expand whole words found in the table, also when their letters are stretched ("kooo").
 
@@ -99,7 +104,11 @@ class TeencodeStage:
             # Short texts: splitting into words costs less than one RE2 call per word found.
             found = {word: self._table[word] for word in self._table.keys() & set(masked.split())}
         else:
-            found = {data[start:end]: "" for start, end in _table_words(self._pattern, data)}
+            spans = _table_words(self._pattern, data)
+            if len(spans) < _MAX_EDITS and not stretched:
+                # The search found every table word standing alone: no need to look for them again.
+                return self._span_edits(text, data, masked, spans)
+            found = {data[start:end]: "" for start, end in spans}
             found = {word: self._table[word] for word in found}
         if stretched:
             found.update(_stretched_expansions(masked, data, self._table))
@@ -114,6 +123,14 @@ class TeencodeStage:
                 break
         edits.sort()
         return edits[:_MAX_EDITS]
+
+    def _span_edits(self, text: str, data: bytes, masked: bytes, spans: list[tuple[int, int]]) -> list[Edit]:
+        """Edits for table words found at `spans` (left to right, so already sorted)."""
+        return [
+            (start, end, self._table[data[start:end]])
+            for start, end in spans
+            if not _not_chat(text, data, masked, start, end)
+        ]
 
 
 def _table_words(pattern: FastPattern, data: bytes) -> list[tuple[int, int]]:

@@ -17,7 +17,7 @@ _MAX_MEM: Final = 32 << 20
 
 
 class StageTriggers:
-    """Candidate patterns by stage name, matched together on ASCII bytes."""
+    """Candidate patterns by name (a stage's, or an entity kind's), matched together on ASCII bytes."""
 
     __slots__ = ("_names", "_set")
 
