@@ -10,7 +10,7 @@ one retry never sinks its neighbours; the retry itself comes back as `DUPLICATE`
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import Enum
 
 from sqlalchemy.exc import IntegrityError
@@ -38,8 +38,10 @@ class GroupWriter:
     own; how a batch is committed from the loop is `service.ingest.loop_commit`'s business.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, on_batch: Callable[[int], None] = WRITER_BATCH.observe) -> None:
         self.db = db
+        # Told each batch's size: the metric here, or (in an intake process) a list the API is sent.
+        self.on_batch = on_batch
         self._loop_commit = loop_commit_for(db)
         self._waiting: list[Waiting] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -61,7 +63,7 @@ class GroupWriter:
     async def _flush(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
-            WRITER_BATCH.observe(len(batch))
+            self.on_batch(len(batch))
             try:
                 outcomes = await self._commit_on_loop([pending for pending, _ in batch])
             except Exception as exc:  # the callers get the error; the next batch is tried afresh

@@ -21,6 +21,7 @@ from service.ingest.service import IngestTimings, observe_ingest
 from service.intake.answer import ReportAnswer, ReportRequest
 from service.intake.frames import FrameProtocol
 from service.intake.process import principal_fields
+from service.metrics.instruments import WRITER_BATCH
 from service.scoring import ReloadResult, RulesetHolder
 
 log = logging.getLogger("triage.intake")
@@ -151,6 +152,8 @@ class IntakePool:
             "reference": request.reference,
         }
         reply, content = await link.request(header, request.body)
+        for size in reply.get("batches", ()):
+            WRITER_BATCH.observe(size)
         if "problem" in reply:
             raise problem_from(reply["problem"])
         if reply.get("failed"):

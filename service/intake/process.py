@@ -61,9 +61,11 @@ def problem_fields(exc: ProblemError) -> dict[str, Any]:
 class IntakeServer:
     """Answers report frames on one socket until the API closes it."""
 
-    def __init__(self, parts: IntakeParts, reloader: RulesReloader) -> None:
+    def __init__(self, parts: IntakeParts, reloader: RulesReloader, *, batches: list[int]) -> None:
         self.parts = parts
         self.reloader = reloader
+        # Sizes of the group commits since the last answer: they ride on the next one to the API's metrics.
+        self.batches = batches
         self._tasks: set[asyncio.Task[None]] = set()
         self._protocol: FrameProtocol | None = None
 
@@ -118,6 +120,8 @@ class IntakeServer:
             content = answer.content
             if answer.timings is not None:
                 reply["timings"] = answer.timings.to_dict()
+        if self.batches:
+            reply["batches"], self.batches[:] = list(self.batches), []
         self._send(reply, content)
 
     async def _reload_rules(self, header: dict[str, Any], _payload: bytes) -> None:
@@ -148,8 +152,10 @@ def build_server(settings: Settings) -> IntakeServer:
     db = Database(settings.effective_database_url, pool_size=1)
     analyzer = build_analyzer(settings)
     policy = IngestPolicy(hash_key=settings.secret_key.encode(), sla=build_sla_policy(settings))
-    parts = IntakeParts(db=db, writer=GroupWriter(db), analyzer=analyzer, policy=policy)
-    return IntakeServer(parts, RulesReloader(analyzer.rules, settings.rules_dir))
+    batches: list[int] = []
+    writer = GroupWriter(db, on_batch=batches.append)
+    parts = IntakeParts(db=db, writer=writer, analyzer=analyzer, policy=policy)
+    return IntakeServer(parts, RulesReloader(analyzer.rules, settings.rules_dir), batches=batches)
 
 
 def run(fd: int) -> None:

@@ -84,6 +84,7 @@ def test_retries_errors_and_counts_cross_the_process_boundary(
     json_body = {**auth, "Content-Type": "application/json"}
     threat = json.loads((FILES / "reports" / "sms_threat.json").read_text())
     hits_before = rule_hits(pooled_client, auth)
+    batched_before = metric_value(pooled_client.get("/metrics").text, "triage_writer_batch_reports_sum")
     first = pooled_client.post("/v1/reports", json=threat, headers=auth)
     retry = pooled_client.post("/v1/reports", json=threat, headers=auth)
     assert (first.status_code, retry.status_code) == (201, 200)
@@ -113,7 +114,14 @@ def test_retries_errors_and_counts_cross_the_process_boundary(
     assert {rule: hits_after[rule] - hits_before[rule] for rule in hit_rules} == dict.fromkeys(hit_rules, 1)
     metrics = pooled_client.get("/metrics").text
     assert 'triage_reports_total{channel="sms",level="critical"}' in metrics
+    # The intake process's group commits reach the API's metrics too, riding on its answers.
+    assert metric_value(metrics, "triage_writer_batch_reports_sum") - batched_before >= 1
     assert pooled_client.get("/readyz").json()["checks"]["intake"] == "ok"
+
+
+def metric_value(metrics: str, name: str) -> float:
+    values = [float(line.split()[-1]) for line in metrics.splitlines() if line.startswith(name + " ")]
+    return values[0] if values else 0.0
 
 
 def rule_hits(client: TestClient, auth: dict[str, str]) -> dict[str, int]:
