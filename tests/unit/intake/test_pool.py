@@ -25,6 +25,7 @@ from service.db import Database
 from service.ingest.models import Report
 from service.intake.answer import ReportRequest
 from service.intake.pool import IntakeLost, IntakePool
+from service.intake.process import principal_fields
 from service.runtime import build_analyzer
 from tests.conftest import FILES, REPO, new_key
 
@@ -222,3 +223,34 @@ async def wait_until(condition: Any, *, seconds: float) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         await asyncio.sleep(0.1)
+
+
+def test_on_sqlite_an_intake_process_commits_a_burst_in_rounds_of_eight(
+    settings: Settings, database_url: str, db: Database, analyzer: Analyzer
+) -> None:
+    # SQLite commits on the intake's own loop: answering 8 at a time lets the first go out while the rest are
+    # analysed. (On PostgreSQL the commit is awaited and there is no cap: the last assertion is SQLite's.)
+    principal = principal_of(db)
+    threat = json.loads((FILES / "reports" / "sms_threat.json").read_text())
+    bodies = [json.dumps({**threat, "reference": f"burst-{n}"}).encode() for n in range(24)]
+
+    async def scenario() -> list[int]:
+        pool = IntakePool(pool_settings(settings, database_url, 1), 1, rules=analyzer.rules)
+        await pool.start()
+        try:
+            sizes: list[int] = []
+            link = pool.links[0]
+            header = {"principal": principal_fields(principal), "content_type": "application/json"}
+            replies = await asyncio.gather(*(link.request(header, body) for body in bodies))
+            for header, _ in replies:
+                assert header["status"] == 201
+                sizes.extend(header.get("batches", ()))
+            return sizes
+        finally:
+            await pool.stop()
+
+    sizes = asyncio.run(scenario())
+    assert sum(sizes) == 24, "every report's commit is told to the API once"
+    if database_url.startswith("sqlite"):
+        assert max(sizes) <= 8
+    assert stored_reports(db) == 24
