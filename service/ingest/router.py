@@ -95,7 +95,7 @@ async def create_reports_batch(request: Request, key: BearerKey) -> Response:
 async def _batch_line(state: Any, principal: Principal, number: int, line: bytes) -> dict[str, Any]:
     await asyncio.sleep(0)  # let other requests in between the lines of a big batch
     try:
-        answer = await state.intake.answer(ReportRequest(principal, line, "application/json"))
+        answer = await state.intake.answer(ReportRequest(principal, line, "application/json", bulk=True))
     except ProblemError as exc:
         return {"line": number, "status": exc.status, "detail": exc.detail, "errors": exc.errors}
     return {"line": number, "status": answer.status, **answer.brief()}

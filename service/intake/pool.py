@@ -150,6 +150,7 @@ class IntakePool:
             "content_type": request.content_type,
             "idempotency_key": request.idempotency_key,
             "reference": request.reference,
+            "bulk": request.bulk,
         }
         reply, content = await link.request(header, request.body)
         for size in reply.get("batches", ()):
