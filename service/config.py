@@ -6,6 +6,7 @@ Production refuses to start on unsafe defaults instead of silently running on th
 
 from __future__ import annotations
 
+import math
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -99,11 +100,24 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.var_dir / 'triage.sqlite3').resolve()}"
 
 
-def usable_cpus() -> int:
-    """The CPUs this process may run on (a container's CPU set, not the host's count)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+
+
+def usable_cpus(cpu_max: Path = CGROUP_CPU_MAX) -> int:
+    """The CPUs this process may use: its CPU set, and no more than a container's CPU quota allows.
+
+    `docker run --cpus=2` or a Kubernetes CPU limit leaves every host CPU in the set and caps the time
+    instead (cgroup v2's cpu.max, "QUOTA PERIOD"): counting the set would start an intake process per
+    host CPU.
+    """
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        quota, period = cpu_max.read_text().split()[:2]
+    except (OSError, ValueError):
+        return cpus
+    if quota == "max" or not quota.isdigit() or not period.isdigit() or int(period) == 0:
+        return cpus
+    return max(1, min(cpus, math.ceil(int(quota) / int(period))))
 
 
 def normalise_database_url(url: str) -> str:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -65,3 +67,16 @@ def test_intake_processes_default_to_the_spare_cpus_and_follow_an_explicit_count
     monkeypatch.setenv("INTAKE_WORKERS", "-1")
     with pytest.raises(ValidationError):
         Settings()
+
+
+def test_usable_cpus_honour_a_container_cpu_quota(tmp_path: Path) -> None:
+    everything = usable_cpus(tmp_path / "absent")
+    cpu_max = tmp_path / "cpu.max"
+    cpu_max.write_text("max 100000\n")
+    assert usable_cpus(cpu_max) == everything
+    cpu_max.write_text("150000 100000\n")  # --cpus=1.5: two processes' worth, at most
+    assert usable_cpus(cpu_max) == min(everything, 2)
+    cpu_max.write_text("50000 100000\n")
+    assert usable_cpus(cpu_max) == 1
+    cpu_max.write_text("garbage\n")
+    assert usable_cpus(cpu_max) == everything
