@@ -171,7 +171,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else "See the status code."
         headers = dict(exc.headers) if exc.headers else None
         return problem_response(
-            exc.status_code, _reason(exc.status_code), detail, headers=headers, instance=request.url.path
+            exc.status_code,
+            reason_phrase(exc.status_code),
+            detail,
+            headers=headers,
+            instance=request.url.path,
         )
 
     @app.exception_handler(Exception)
@@ -184,7 +188,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
 
-def _reason(status: int) -> str:
+def reason_phrase(status: int) -> str:
+    """The standard phrase of an HTTP status ("Not Found"), or "Error" for one without."""
     from http import HTTPStatus
 
     try:

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from service.config import Settings
@@ -24,6 +25,8 @@ from service.dashboard.web import (
     build_templates,
     render,
 )
+from service.errors import reason_phrase
+from service.nul_guard import NulInForm
 
 # Every router of the dashboard; the role × route test walks this tuple.
 ROUTERS = (routes_auth.router, routes_queue.router, routes_case.router, routes_pages.router)
@@ -46,6 +49,7 @@ def build_dashboard(app: FastAPI, settings: Settings, config: DashboardSettings 
     dashboard.add_exception_handler(LoginRequired, _login_required)  # type: ignore[arg-type]
     dashboard.add_exception_handler(DashboardRefusal, _refused)  # type: ignore[arg-type]
     dashboard.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
+    dashboard.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     dashboard.add_middleware(SecurityHeaders)
     return dashboard
 
@@ -75,3 +79,18 @@ def _refused(request: Request, exc: DashboardRefusal) -> Response:
 
 def _invalid(request: Request, _exc: RequestValidationError) -> Response:
     return render(request, "error.html", status_code=422, message="The form was incomplete or malformed.")
+
+
+def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """The framework's own refusals (an unreadable form, an unknown page) as the dashboard's error page."""
+    # A form with a NUL is refused while FastAPI reads it, which reports any such failure as a bare 400:
+    # the cause says which it was.
+    if isinstance(exc.__cause__, NulInForm):
+        message = exc.__cause__.detail
+    elif exc.status_code == 400:
+        message = "The form could not be read: send it again from the page."
+    else:
+        message = reason_phrase(exc.status_code)
+    page = render(request, "error.html", status_code=exc.status_code, message=message)
+    page.headers.update(exc.headers or {})
+    return page

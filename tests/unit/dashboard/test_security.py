@@ -15,6 +15,7 @@ from service.audit.models import AuditEntry
 from service.dashboard.config import DashboardSettings
 from service.dashboard.models import DashboardSession
 from service.dashboard.routes_auth import safe_next
+from service.dashboard.web import COOKIE
 from service.db import Database, utcnow
 from tests.unit.dashboard.conftest import ORIGIN, csrf_of, login, make_user, post_report
 
@@ -189,3 +190,29 @@ def test_login_without_its_form_token_is_refused(client: TestClient, db: Databas
 )
 def test_redirects_stay_on_the_dashboard(target: str | None, expected: str) -> None:
     assert safe_next(target) == expected
+
+
+def test_a_nul_in_a_dashboard_form_gets_the_dashboard_error_page_and_no_login(
+    client: TestClient, db: Database
+) -> None:
+    make_user(db, "ana", "analyst")
+    form = client.get("/dashboard/login")
+    token = re.search(r'name="login_token" value="([^"]+)"', form.text)
+    assert token
+    answer = client.post(
+        "/dashboard/login",
+        content=f"username=ana%00&password=correct+horse+battery&login_token={token.group(1)}",
+        headers={**ORIGIN, "Content-Type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 400
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "contains a NUL character" in answer.text
+    assert COOKIE not in answer.headers.get("set-cookie", ""), "no session was opened"
+
+
+def test_an_unknown_dashboard_page_is_the_dashboard_error_page(client: TestClient) -> None:
+    answer = client.get("/dashboard/no-such-page")
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "Not Found" in answer.text
