@@ -19,7 +19,7 @@ import json
 import statistics
 import sys
 import tempfile
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -119,24 +119,16 @@ async def _rounds(base_url: str, key: str, args: argparse.Namespace, cpu: Server
         def ingest(i: int, offset: int = offset) -> bytes:
             return http_post("/v1/reports", host, bodies[offset + i], headers)
 
-        echo_load = run_load(
-            f"echo ceiling (round {round_number})",
-            host,
-            int(port),
-            echo,
-            total=args.requests,
-            concurrency=args.concurrency,
-        )
-        echoes.append(await _measured(cpu, echo_load, echo_cpu))
-        ingest_load = run_load(
-            f"ingest (round {round_number})",
-            host,
-            int(port),
-            ingest,
-            total=args.requests,
-            concurrency=args.concurrency,
-        )
-        ingests.append(await _measured(cpu, ingest_load, ingest_cpu))
+        def load(
+            name: str, make_request: Callable[[int], bytes], round_number: int = round_number
+        ) -> Awaitable[LoadResult]:
+            label = f"{name} (round {round_number})"
+            return run_load(
+                label, host, int(port), make_request, total=args.requests, concurrency=args.concurrency
+            )
+
+        echoes.append(await _measured(cpu, load("echo ceiling", echo), echo_cpu))
+        ingests.append(await _measured(cpu, load("ingest", ingest), ingest_cpu))
         print(echoes[-1].line())
         print(ingests[-1].line())
     if args.batch_lines:
