@@ -21,7 +21,7 @@ from service.ingest.service import IngestTimings, observe_ingest
 from service.intake.answer import ReportAnswer, ReportRequest
 from service.intake.frames import FrameProtocol
 from service.intake.process import principal_fields
-from service.metrics.instruments import WRITER_BATCH
+from service.metrics.instruments import INTAKE_RESTARTS, WRITER_BATCH
 from service.scoring import ReloadResult, RulesetHolder
 
 log = logging.getLogger("triage.intake")
@@ -230,6 +230,7 @@ class IntakePool:
                 if process is None or process.poll() is None:
                     continue
                 link.close()
+                INTAKE_RESTARTS.inc()
                 log.error("intake process %d exited with %s; restarting it", link.index, process.returncode)
                 started = time.monotonic()
                 try:

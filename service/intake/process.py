@@ -180,7 +180,10 @@ def build_server(settings: Settings) -> IntakeServer:
 
 
 def run(fd: int) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The pid tells which intake process a line is from: they all log to the API's output.
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
+    )
     # The API decides when this process stops (it closes the socket) and when it reloads the rules (it
     # watches the folder, takes SIGHUP and the reload calls, and asks every process to follow). A Ctrl-C or
     # a SIGHUP sent to the whole process group must not end it half-way through a batch.

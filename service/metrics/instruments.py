@@ -24,3 +24,5 @@ STORE_SECONDS = Histogram("triage_store_seconds", "Time from analysis done to th
                           buckets=LATENCY_BUCKETS, registry=REGISTRY)  # fmt: skip
 WRITER_BATCH = Histogram("triage_writer_batch_reports", "Reports per group commit",
                          buckets=(1, 2, 5, 10, 20, 50, 100, 200), registry=REGISTRY)  # fmt: skip
+INTAKE_RESTARTS = Counter("triage_intake_restarts_total", "Intake processes found dead and started again",
+                          registry=REGISTRY)  # fmt: skip

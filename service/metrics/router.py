@@ -33,6 +33,7 @@ def metrics(request: Request) -> Response:
         generate_latest(REGISTRY).decode(),
         *_database_gauges(request, now),
         *_queue_gauges(request, now),
+        *_intake_gauges(request),
     ]
     rules = request.app.state.analyzer.rules.status()["rules"]
     parts.append(
@@ -52,6 +53,17 @@ def gauge(name: str, help_text: str, samples: Iterable[Sample]) -> str:
         rendered = ",".join(f'{key}="{_escape(val)}"' for key, val in labels.items())
         lines.append(f"{name}{{{rendered}}} {value}\n" if rendered else f"{name} {value}\n")
     return "".join(lines)
+
+
+def _intake_gauges(request: Request) -> list[str]:
+    pool = request.app.state.intake_pool
+    if pool is None:
+        return []
+    status = pool.status()
+    return [
+        gauge("triage_intake_processes", "Intake processes this API runs", [({}, status["processes"])]),
+        gauge("triage_intake_ready", "Intake processes taking reports now", [({}, status["ready"])]),
+    ]
 
 
 def _database_gauges(request: Request, now: datetime) -> list[str]:

@@ -26,6 +26,7 @@ from service.ingest.models import Report
 from service.intake.answer import ReportRequest
 from service.intake.pool import IntakeLost, IntakePool
 from service.intake.process import principal_fields
+from service.metrics.instruments import REGISTRY
 from service.runtime import build_analyzer
 from tests.conftest import FILES, REPO, new_key
 
@@ -118,6 +119,13 @@ def test_retries_errors_and_counts_cross_the_process_boundary(
     # The intake process's group commits reach the API's metrics too, riding on its answers.
     assert metric_value(metrics, "triage_writer_batch_reports_sum") - batched_before >= 1
     assert pooled_client.get("/readyz").json()["checks"]["intake"] == "ok"
+    assert (
+        metric_value(metrics, "triage_intake_ready") == metric_value(metrics, "triage_intake_processes") == 2
+    )
+
+
+def restarts() -> float:
+    return REGISTRY.get_sample_value("triage_intake_restarts_total") or 0.0
 
 
 def metric_value(metrics: str, name: str) -> float:
@@ -168,6 +176,8 @@ def test_a_report_whose_process_dies_gets_a_503_and_its_retry_is_stored_once(
     threat = (FILES / "reports" / "sms_threat.json").read_bytes()
     request = ReportRequest(principal_of(db), threat, "application/json", idempotency_key="dies-once")
 
+    restarts_before = restarts()
+
     async def scenario() -> tuple[int, int, int]:
         pool = IntakePool(pool_settings(settings, database_url, 1), 1, rules=analyzer.rules)
         await pool.start()
@@ -184,6 +194,7 @@ def test_a_report_whose_process_dies_gets_a_503_and_its_retry_is_stored_once(
             assert lost.value.status == 503
             assert lost.value.headers == {"Retry-After": "1"}
             await wait_until(lambda: pool.status()["ready"] == 1, seconds=60)
+            assert restarts() == restarts_before + 1
             assert pool.links[0].process is not process, "a new process took the dead one's place"
             retried = await pool.answer(request)
             again = await pool.answer(request)
