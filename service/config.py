@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     # Processes that validate, analyse and store reports beside the API's event loop; 0 does it on the loop.
     # Unset: one per CPU beyond the API's own (see intake_processes).
     intake_workers: int | None = Field(default=None, ge=0, le=64)
+    # An intake process that leaves a report unanswered this long is stuck, and is killed and started again.
+    intake_timeout_seconds: float = Field(default=120.0, gt=0, le=3600)
 
     @field_validator("escalation_ladder")
     @classmethod

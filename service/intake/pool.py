@@ -50,6 +50,7 @@ class IntakeLink:
         self.settings = settings
         self.process: subprocess.Popen[bytes] | None = None
         self.pending: dict[int, asyncio.Future[Reply]] = {}
+        self._sent_at: dict[int, float] = {}  # in the order sent: the first is the oldest
         self.ready = False
         self._protocol: FrameProtocol | None = None
         self._ready_future: asyncio.Future[Reply] | None = None
@@ -82,13 +83,21 @@ class IntakeLink:
         if not self.ready or self._protocol is None:
             raise IntakeLost()
         request_id = next(self._ids)
-        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Reply] = loop.create_future()
         self.pending[request_id] = future
+        self._sent_at[request_id] = loop.time()
         self._protocol.send({**header, "id": request_id}, payload)
         try:
             return await future
         finally:
             self.pending.pop(request_id, None)
+            self._sent_at.pop(request_id, None)
+
+    def longest_wait(self, now: float) -> float:
+        """Seconds the oldest unanswered request has waited (0 with none)."""
+        oldest = next(iter(self._sent_at.values()), None)
+        return 0.0 if oldest is None else now - oldest
 
     def close(self) -> None:
         """Ask the process to finish what it holds and exit (it sees the socket close)."""
@@ -211,6 +220,18 @@ class IntakePool:
             link.close()
         await asyncio.gather(*(asyncio.to_thread(link.wait, STOP_TIMEOUT_SECONDS) for link in self.links))
 
+    def _kill_the_hung(self) -> None:
+        """A process that has left a report unanswered for INTAKE_TIMEOUT_SECONDS is stuck: it is killed, so
+        that its reports get their 503 (a retry is safe) and the dead-process check starts a new one."""
+        now = asyncio.get_running_loop().time()
+        timeout = self.settings.intake_timeout_seconds
+        for link in self.links:
+            if link.ready and link.process is not None and link.longest_wait(now) > timeout:
+                log.error(
+                    "intake process %d left a report unanswered for %.0f s: killed", link.index, timeout
+                )
+                link.process.kill()
+
     def _least_busy(self) -> IntakeLink:
         ready = [link for link in self.links if link.ready]
         if not ready:
@@ -225,6 +246,7 @@ class IntakePool:
         delays = {link.index: 0.5 for link in self.links}
         while not self._stopping:
             await asyncio.sleep(0.5)
+            self._kill_the_hung()
             for link in self.links:
                 process = link.process
                 if process is None or process.poll() is None:

@@ -273,3 +273,34 @@ def test_on_sqlite_an_intake_process_commits_a_burst_in_rounds_of_eight(
         assert max(singles) <= 8
         assert max(lines) > 8
     assert stored_reports(db) == 24
+
+
+def test_a_hung_intake_process_is_killed_after_the_timeout_and_replaced(
+    settings: Settings, database_url: str, db: Database, analyzer: Analyzer
+) -> None:
+    threat = (FILES / "reports" / "sms_threat.json").read_bytes()
+    request = ReportRequest(principal_of(db), threat, "application/json", idempotency_key="hung-once")
+    local = pool_settings(settings, database_url, 1, intake_timeout_seconds=1.0)
+    restarts_before = restarts()
+
+    async def scenario() -> tuple[float, int]:
+        pool = IntakePool(local, 1, rules=analyzer.rules)
+        await pool.start()
+        try:
+            hung = pool.links[0].process
+            assert hung is not None
+            os.kill(hung.pid, signal.SIGSTOP)  # alive, but it will never answer
+            started = time.monotonic()
+            with pytest.raises(IntakeLost):
+                await asyncio.wait_for(pool.answer(request), 30)
+            waited = time.monotonic() - started
+            assert hung.wait(10) == -signal.SIGKILL
+            await wait_until(lambda: pool.status()["ready"] == 1, seconds=60)
+            return waited, (await pool.answer(request)).status
+        finally:
+            await pool.stop()
+
+    waited, retried = asyncio.run(scenario())
+    assert 1.0 <= waited < 10
+    assert retried == 201, "the hung process stored nothing; the retry stores it once"
+    assert restarts() == restarts_before + 1
