@@ -24,7 +24,7 @@ from service.ingest.requests import REPORT_ADAPTER
 from service.ingest.router import router as reports_router
 from service.ingest.service import IngestPolicy
 from service.ingest.writer import GroupWriter
-from service.intake.answer import InlineIntake, IntakeParts
+from service.intake.answer import InlineIntake, Intake, IntakeParts
 from service.intake.pool import IntakePool
 from service.limits import BodySizeLimit
 from service.metrics.router import router as metrics_router
@@ -39,25 +39,20 @@ def create_app(settings: Settings, *, db: Database, analyzer: Analyzer, redis_ur
     # The API only writes outbox rows; the worker pool's relay publishes them (0.2 s polls). Publishing here
     # too cost a quarter of the API's CPU under load, for no gain in latency worth having.
     redis_connection = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=1)
-    writer = GroupWriter(db)
-    policy = IngestPolicy(hash_key=settings.secret_key.encode(), sla=build_sla_policy(settings))
     size = settings.intake_processes
     pool = IntakePool(settings, size, rules=analyzer.rules) if size else None
-    intake = pool or InlineIntake(IntakeParts(db=db, writer=writer, analyzer=analyzer, policy=policy))
+    intake: Intake = pool or _inline_intake(settings, db, analyzer)
     followers = [pool.follow_reload] if pool is not None else []
     reloader = RulesReloader(analyzer.rules, settings.rules_dir, followers=followers)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         reloader.start()
-        if pool is not None:
-            await pool.start()
+        await intake.start()
         try:
             yield
         finally:
-            if pool is not None:
-                await pool.stop()
-            await writer.drain()
+            await intake.stop()
             reloader.stop()
 
     app = FastAPI(
@@ -71,7 +66,6 @@ def create_app(settings: Settings, *, db: Database, analyzer: Analyzer, redis_ur
     app.state.db = db
     app.state.analyzer = analyzer
     app.state.redis = redis_connection
-    app.state.writer = writer
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
     app.state.intake = intake
     app.state.intake_pool = pool
@@ -88,6 +82,12 @@ def create_app(settings: Settings, *, db: Database, analyzer: Analyzer, redis_ur
         _add_bench_echo(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _inline_intake(settings: Settings, db: Database, analyzer: Analyzer) -> InlineIntake:
+    """Reports stored by the API itself (INTAKE_WORKERS=0), with a group-commit writer of its own."""
+    policy = IngestPolicy(hash_key=settings.secret_key.encode(), sla=build_sla_policy(settings))
+    return InlineIntake(IntakeParts(db=db, writer=GroupWriter(db), analyzer=analyzer, policy=policy))
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

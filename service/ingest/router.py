@@ -48,8 +48,8 @@ async def create_report(request: Request) -> Response:
     state = request.app.state
     # Authenticate before reading a byte of the body: an unknown caller never gets us to buffer 10 MiB.
     principal = await _principal(state, await bearer_key(request))
-    idempotency_key = _optional_text(request.headers.get("idempotency-key"), "header", "Idempotency-Key")
-    reference = _optional_text(request.query_params.get("reference"), "query", "reference")
+    idempotency_key = _checked_parameter(request.headers.get("idempotency-key"), "header", "Idempotency-Key")
+    reference = _checked_parameter(request.query_params.get("reference"), "query", "reference")
     body = await request.body()
     content_type = request.headers.get("content-type")
     answer = await state.intake.answer(
@@ -58,7 +58,7 @@ async def create_report(request: Request) -> Response:
     return Response(answer.content, status_code=answer.status, media_type="application/json")
 
 
-def _optional_text(value: str | None, where: str, name: str) -> str | None:
+def _checked_parameter(value: str | None, where: str, name: str) -> str | None:
     """A parameter of 1 to 200 characters when present; a 422 naming it otherwise."""
     if value is None or 1 <= len(value) <= MAX_PARAMETER_CHARS:
         return value

@@ -58,8 +58,14 @@ class IntakeParts:
 class Intake(Protocol):
     """Where the API sends a report: answered in its own process, or by an intake process."""
 
+    async def start(self) -> None:
+        """Ready to answer (the API's start-up)."""
+
     async def answer(self, request: ReportRequest) -> ReportAnswer:
         """The answer to one report; raises ProblemError for a report that must be refused."""
+
+    async def stop(self) -> None:
+        """Every report taken is stored (the API's shutdown)."""
 
 
 async def answer_report(parts: IntakeParts, request: ReportRequest) -> ReportAnswer:
@@ -88,8 +94,14 @@ class InlineIntake:
     def __init__(self, parts: IntakeParts) -> None:
         self.parts = parts
 
+    async def start(self) -> None:
+        return None
+
     async def answer(self, request: ReportRequest) -> ReportAnswer:
         answer = await answer_report(self.parts, request)
         if answer.timings is not None:
             observe_ingest(answer.timings)
         return answer
+
+    async def stop(self) -> None:
+        await self.parts.writer.drain()
