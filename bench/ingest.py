@@ -77,20 +77,28 @@ def main() -> None:
 
 
 class ServerCpu:
-    """CPU seconds of the server process and everything it started (its intake processes, its Redis)."""
+    """CPU seconds of the API process and of the intake processes it started."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
 
-    def seconds(self) -> float:
-        pids = [self.pid, *(child for child, command in descendants(self.pid) if "intake" in command)]
-        return sum(cpu_seconds(pid) for pid in pids)
+    def seconds(self) -> tuple[float, float]:
+        intakes = [child for child, command in descendants(self.pid) if "intake" in command]
+        return cpu_seconds(self.pid), sum(cpu_seconds(pid) for pid in intakes)
 
 
-async def _measured(cpu: ServerCpu, load: Awaitable[LoadResult], per_request: list[float]) -> LoadResult:
-    started = cpu.seconds()
+async def _measured(
+    cpu: ServerCpu, load: Awaitable[LoadResult], per_request: list[tuple[float, float]]
+) -> LoadResult:
+    api_before, intake_before = cpu.seconds()
     result = await load
-    per_request.append((cpu.seconds() - started) * 1000 / result.requests)
+    api_after, intake_after = cpu.seconds()
+    per_request.append(
+        (
+            (api_after - api_before) * 1000 / result.requests,
+            (intake_after - intake_before) * 1000 / result.requests,
+        )
+    )
     return result
 
 
@@ -100,8 +108,8 @@ async def _rounds(base_url: str, key: str, args: argparse.Namespace, cpu: Server
     bodies = [sms_report(i) for i in range(args.requests * (args.rounds + 1))]
     echoes: list[LoadResult] = []
     ingests: list[LoadResult] = []
-    echo_cpu: list[float] = []
-    ingest_cpu: list[float] = []
+    echo_cpu: list[tuple[float, float]] = []
+    ingest_cpu: list[tuple[float, float]] = []
     await run_load(
         "warm-up",
         host,
@@ -134,8 +142,15 @@ async def _rounds(base_url: str, key: str, args: argparse.Namespace, cpu: Server
     if args.batch_lines:
         await _batches(host, int(port), key, args, first=len(bodies))
     _summary(echoes, ingests, args)
-    print(f"server CPU   : echo {statistics.median(echo_cpu):.3f} ms/request, "
-          f"ingest {statistics.median(ingest_cpu):.3f} ms/report (API and intake processes)")  # fmt: skip
+    _print_cpu(echo_cpu, ingest_cpu)
+
+
+def _print_cpu(echo_cpu: list[tuple[float, float]], ingest_cpu: list[tuple[float, float]]) -> None:
+    echo = statistics.median(api + intake for api, intake in echo_cpu)
+    api = statistics.median(api for api, _ in ingest_cpu)
+    intake = statistics.median(intake for _, intake in ingest_cpu)
+    print(f"server CPU   : echo {echo:.3f} ms/request, ingest {api + intake:.3f} ms/report "
+          f"(API {api:.3f} + intake processes {intake:.3f})")  # fmt: skip
 
 
 async def _batches(host: str, port: int, key: str, args: argparse.Namespace, *, first: int) -> None:

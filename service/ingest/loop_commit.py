@@ -8,7 +8,8 @@ with an asyncio connection, and the reports per second rose by a third. So:
 - SQLite: the commit runs on the loop itself, which costs well under a millisecond (WAL, no fsync per commit),
   unless another writer (a queue worker, a dashboard action) holds the database. Waiting for it on the loop
   would stall every request, so the attempt on the loop does not wait: it hands the batch to a thread that
-  waits as long as SQLite allows.
+  waits as long as SQLite allows. Nor does the loop's connection checkpoint the WAL: a thread does
+  (service.ingest.checkpoint).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.db import SQLITE_BUSY_MS, Database, make_async_engine
+from service.ingest.checkpoint import WalCheckpointer
 from service.ingest.rows import PendingReport, commit_blocking, insert_rows
 
 
@@ -71,13 +73,15 @@ class SqliteCommit:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.checkpointer = WalCheckpointer(db)
 
     async def commit(self, batch: Sequence[PendingReport]) -> None:
         if not self._commit_unless_busy(batch):
             await asyncio.to_thread(commit_blocking, self.db, batch)
+        self.checkpointer.committed()
 
     async def close(self) -> None:
-        return None
+        await asyncio.to_thread(self.checkpointer.stop)
 
     def _commit_unless_busy(self, batch: Sequence[PendingReport]) -> bool:
         lock = self.db.sqlite_write_lock
@@ -88,6 +92,7 @@ class SqliteCommit:
             with self.db.engine.connect() as connection:
                 # On the driver's connection: a statement through SQLAlchemy would begin its transaction.
                 sqlite = cast(sqlite3.Connection, connection.connection.driver_connection)
+                _leave_checkpoints_to_the_thread(connection.connection.info, sqlite)
                 sqlite.execute("PRAGMA busy_timeout=0")
                 try:
                     with connection.begin():
@@ -101,6 +106,13 @@ class SqliteCommit:
         finally:
             lock.release()
         return True
+
+
+def _leave_checkpoints_to_the_thread(info: dict[str, object], sqlite: sqlite3.Connection) -> None:
+    # Once per connection: the pool keeps the setting with the connection it was made on.
+    if not info.get("checkpoints_off"):
+        sqlite.execute("PRAGMA wal_autocheckpoint=0")
+        info["checkpoints_off"] = True
 
 
 def is_sqlite_busy(exc: OperationalError) -> bool:

@@ -17,7 +17,7 @@ from service.analysis.pipeline import Analyzer
 from service.auth.service import Principal, authenticate_key
 from service.cases.sla import SlaPolicy
 from service.db import Database, utcnow
-from service.ingest.loop_commit import is_sqlite_busy
+from service.ingest.loop_commit import SqliteCommit, is_sqlite_busy
 from service.ingest.models import Report
 from service.ingest.requests import submission_from_body
 from service.ingest.rows import PendingReport
@@ -164,3 +164,37 @@ def test_only_a_held_database_counts_as_busy(db: Database) -> None:
         waiter.close()
     assert is_sqlite_busy(OperationalError("BEGIN", {}, locked.value))
     assert not is_sqlite_busy(OperationalError("SELECT", {}, missing.value))
+
+
+def test_a_thread_checkpoints_the_wal_that_commits_on_the_loop_fill(db: Database, analyzer: Analyzer) -> None:
+    sqlite_path(db)
+    commit = SqliteCommit(db)
+    commit.checkpointer.interval = 0.01
+    batches = [[rows(db, analyzer, f"wal {n}")] for n in range(5)]
+
+    async def scenario() -> tuple[int, int, int] | None:
+        for batch in batches:
+            await commit.commit(batch)
+        for _ in range(200):  # the thread's checkpoint after the last commit
+            await asyncio.sleep(0.01)
+            result = commit.checkpointer.last_result
+            if result is not None and result[1] > 0 and result[1] == result[2]:
+                break
+        await commit.close()
+        return commit.checkpointer.last_result
+
+    busy, frames, checkpointed = run(scenario()) or (1, 0, 0)
+    assert (busy, checkpointed) == (0, frames) and frames > 0
+    assert stored(db) == 5
+
+
+def test_the_checkpoint_thread_ends_with_the_writer(db: Database, analyzer: Analyzer) -> None:
+    sqlite_path(db)
+    writer = GroupWriter(db)
+
+    async def write_then_drain() -> None:
+        await writer.write(rows(db, analyzer, "drained"))
+        await writer.drain()
+
+    run(write_then_drain())
+    assert not any(thread.name == "wal-checkpoint" for thread in threading.enumerate())
