@@ -8,8 +8,8 @@ gives no number back. Rotating SECRET_KEY therefore starts campaign linking afre
 from __future__ import annotations
 
 import hashlib
-import hmac
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from service.analysis.indicators import report_indicators
@@ -19,7 +19,21 @@ HASH_HEX = 32
 
 def keyed_hash(key: bytes, kind: str, value: str) -> str:
     """HMAC-SHA256 of `kind:value`, truncated to 128 bits."""
-    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:HASH_HEX]
+    inner, outer = (state.copy() for state in _hmac_states(key))
+    inner.update(f"{kind}:{value}".encode())
+    outer.update(inner.digest())
+    return outer.hexdigest()[:HASH_HEX]
+
+
+@lru_cache(maxsize=4)
+def _hmac_states(key: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
+    # HMAC (RFC 2104) from SHA-256 states keyed once and copied for each value: every report hashes six
+    # values, and hmac.new() re-keying each time cost 40 us of the 90 its rows took (cProfile, bench reports).
+    block = hashlib.sha256().block_size
+    padded = (hashlib.sha256(key).digest() if len(key) > block else key).ljust(block, b"\0")
+    inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in padded))
+    outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in padded))
+    return inner, outer
 
 
 def indicator_rows(
