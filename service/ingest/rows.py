@@ -12,6 +12,7 @@ from service.campaigns.models import ReportIndicator
 from service.cases.models import Case
 from service.db import Database
 from service.ingest.models import Report
+from service.ingest.sqlite_rows import insert_with_driver
 from service.jobs.models import OutboxMessage
 
 
@@ -25,26 +26,31 @@ class PendingReport:
     indicators: list[dict[str, Any]] = field(default_factory=list)
 
 
-_CASES = cast(Table, Case.__table__).insert()
-_REPORTS = cast(Table, Report.__table__).insert()
-_INDICATORS = cast(Table, ReportIndicator.__table__).insert()
-_OUTBOX = cast(Table, OutboxMessage.__table__).insert()
+_CASES = cast(Table, Case.__table__)
+_REPORTS = cast(Table, Report.__table__)
+_INDICATORS = cast(Table, ReportIndicator.__table__)
+_OUTBOX = cast(Table, OutboxMessage.__table__)
 
 
 def insert_rows(connection: Connection, batch: Sequence[PendingReport]) -> None:
     """One statement per table for the whole batch, in the caller's transaction."""
     # Core inserts on a bare connection: the rows are plain dicts already, and the ORM's unit of work and
-    # bulk-insert bookkeeping cost more than the inserts themselves. Parents first: a report names its case.
+    # bulk-insert bookkeeping cost more than the inserts themselves. On SQLite, the driver's own executemany.
+    insert = insert_with_driver if connection.dialect.name == "sqlite" else _insert_with_core
     cases = [pending.case for pending in batch if pending.case]
-    if cases:
-        connection.execute(_CASES, cases)
-    connection.execute(_REPORTS, [pending.report for pending in batch])
+    if cases:  # parents first: a report names its case
+        insert(connection, _CASES, cases)
+    insert(connection, _REPORTS, [pending.report for pending in batch])
     indicators = [row for pending in batch for row in pending.indicators]
     if indicators:
-        connection.execute(_INDICATORS, indicators)
+        insert(connection, _INDICATORS, indicators)
     outbox = [pending.outbox for pending in batch if pending.outbox]
     if outbox:
-        connection.execute(_OUTBOX, outbox)
+        insert(connection, _OUTBOX, outbox)
+
+
+def _insert_with_core(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    connection.execute(table.insert(), rows)
 
 
 def commit_blocking(db: Database, batch: Sequence[PendingReport]) -> None:

@@ -10,18 +10,20 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Connection, func, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from service.analysis.pipeline import Analyzer
 from service.auth.service import Principal, authenticate_key
+from service.cases.service import new_case_row
 from service.cases.sla import SlaPolicy
-from service.db import Database, utcnow
+from service.db import Base, Database, utcnow
 from service.ingest.loop_commit import SqliteCommit, is_sqlite_busy
 from service.ingest.models import Report
 from service.ingest.requests import submission_from_body
-from service.ingest.rows import PendingReport
+from service.ingest.rows import PendingReport, insert_rows
 from service.ingest.service import IngestPolicy, pending_report
+from service.ingest.sqlite_rows import fast_insert
 from service.ingest.writer import GroupWriter, Outcome
 from tests.conftest import new_key
 
@@ -184,7 +186,8 @@ def test_a_thread_checkpoints_the_wal_that_commits_on_the_loop_fill(db: Database
         return commit.checkpointer.last_result
 
     busy, frames, checkpointed = run(scenario()) or (1, 0, 0)
-    assert (busy, checkpointed) == (0, frames) and frames > 0
+    assert (busy, checkpointed) == (0, frames)
+    assert frames > 0
     assert stored(db) == 5
 
 
@@ -198,3 +201,70 @@ def test_the_checkpoint_thread_ends_with_the_writer(db: Database, analyzer: Anal
 
     run(write_then_drain())
     assert not any(thread.name == "wal-checkpoint" for thread in threading.enumerate())
+
+
+TABLES = ("cases", "reports", "report_indicators", "outbox")
+
+
+def table_contents(connection: Connection) -> dict[str, list[tuple[object, ...]]]:
+    """Every stored value as SQLite holds it: its type and its exact text (quote()), the row ids aside."""
+    contents = {}
+    for table in TABLES:
+        names = [row[1] for row in connection.execute(text(f"PRAGMA table_info({table})"))]
+        columns = ", ".join(
+            f"typeof({name}), quote({name})" for name in names if name != "id" or table == "reports"
+        )
+        contents[table] = [tuple(row) for row in connection.execute(text(f"SELECT {columns} FROM {table}"))]
+    return contents
+
+
+def test_the_driver_path_stores_every_value_as_sqlalchemy_does(db: Database, analyzer: Analyzer) -> None:
+    sqlite_path(db)
+    plain = rows(db, analyzer, "plain")
+    queued = rows(db, analyzer, "queued")
+    case = new_case_row(queued.report["analysis"], now=utcnow(), sla=POLICY.sla)
+    queued = PendingReport({**queued.report, "case_id": case["id"]}, case, queued.outbox, queued.indicators)
+    batch = [plain, queued]
+    assert plain.outbox is not None
+    assert queued.outbox is not None
+    rows_by_table: dict[str, list[dict[str, Any]]] = {
+        "cases": [case],
+        "reports": [plain.report, queued.report],
+        "report_indicators": plain.indicators + queued.indicators,
+        "outbox": [plain.outbox, queued.outbox],
+    }
+
+    def stored_by(insert: str) -> dict[str, list[tuple[object, ...]]]:
+        with db.engine.begin() as connection:
+            for table in reversed(TABLES):
+                connection.execute(text(f"DELETE FROM {table}"))
+            if insert == "core":  # SQLAlchemy's own insert, the reference
+                for table in TABLES:
+                    connection.execute(Base.metadata.tables[table].insert(), rows_by_table[table])
+            else:
+                insert_rows(connection, batch)
+        with db.engine.connect() as connection:
+            return table_contents(connection)
+
+    for table in TABLES:  # the driver path is taken for each table's rows, not a fallback to SQLAlchemy
+        assert fast_insert(Base.metadata.tables[table], tuple(rows_by_table[table][0])) is not None
+    reference, ours = stored_by("core"), stored_by("driver")
+    assert all(reference[table] for table in TABLES)
+    assert ours == reference
+
+
+def test_rows_the_driver_path_cannot_reproduce_go_through_sqlalchemy(db: Database) -> None:
+    outbox = Base.metadata.tables["outbox"]
+    # created_at left out: SQLAlchemy fills it in with utcnow(), which a plain INSERT would leave NULL
+    assert fast_insert(outbox, ("queue", "job", "subject_id", "attempts")) is None
+    assert fast_insert(outbox, ("queue", "job", "subject_id", "created_at", "attempts")) is not None
+
+
+def test_a_retry_through_the_driver_path_is_an_integrity_error(db: Database, analyzer: Analyzer) -> None:
+    sqlite_path(db)
+    first = rows(db, analyzer, "twice")
+    with db.engine.begin() as connection:
+        insert_rows(connection, [first])
+    with pytest.raises(IntegrityError), db.engine.begin() as connection:
+        insert_rows(connection, [first])
+    assert stored(db) == 1
