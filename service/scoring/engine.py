@@ -14,7 +14,7 @@ from service.scoring.condition import Predicate, compile_tree, necessary_names, 
 from service.scoring.facts import FactCheck, fact_check
 from service.scoring.fields import FieldKind
 from service.scoring.model import Evidence, Rule
-from service.scoring.textindex import PendingEvidence, TextIndex, TrueAtoms
+from service.scoring.textindex import TextIndex, TrueAtoms, resolve
 
 MAX_EVIDENCE_PER_HIT = 10
 
@@ -99,7 +99,7 @@ class CompiledRules:
         seen: dict[Evidence, None] = {}
         for atom_id in self._positive_atoms[index]:
             for item in found.get(atom_id, ()):
-                seen.setdefault(item.resolve() if isinstance(item, PendingEvidence) else item)
+                seen.setdefault(resolve(item) if isinstance(item, tuple) else item)
         return tuple(seen)[:MAX_EVIDENCE_PER_HIT]
 
 
