@@ -74,7 +74,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_MS / 1000},
-            json_serializer=_dumps,
+            json_serializer=json_text,
             hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -97,7 +97,7 @@ def _postgres_options(pool_size: int) -> dict[str, Any]:
         "pool_size": pool_size,
         "max_overflow": pool_size,
         "pool_pre_ping": True,
-        "json_serializer": _dumps,
+        "json_serializer": json_text,
         "hide_parameters": True,
     }
 
@@ -117,7 +117,7 @@ def _without_values(context: ExceptionContext) -> None:
         )
 
 
-def _dumps(value: Any) -> str:
+def json_text(value: Any) -> str:
     # orjson is several times faster than json on the analysis documents stored with every report.
     return orjson.dumps(value).decode()
 

@@ -4,7 +4,7 @@ SQLAlchemy Core sends each value of each row through its bind processors and bui
 (`construct_params`, the DATETIME processor): a quarter of the group writer's CPU on SQLite, about 50 us of
 the 220 a stored report cost there (bench reports, 8 to a commit). Here the columns are read once per table
 and key set, only timestamps and JSON are converted, and sqlite3 gets plain tuples. What lands in the file is
-what SQLAlchemy would have written (tests/unit/ingest/test_sqlite_rows.py compares them value for value);
+what SQLAlchemy would have written (tests/unit/ingest/test_writer.py compares them value for value);
 a key set this cannot reproduce exactly (a missing column with a Python-side default) goes through
 SQLAlchemy as before. PostgreSQL keeps SQLAlchemy: psycopg's own conversions are where its time goes.
 """
@@ -18,13 +18,12 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-import orjson
 from sqlalchemy import JSON, Connection, Float, Integer, LargeBinary, String, Table
 from sqlalchemy.dialects.sqlite.base import SQLiteDialect
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.types import NullType, TypeEngine
 
-from service.db import UTCDateTime
+from service.db import UTCDateTime, json_text
 
 Converter = Callable[[Any], Any]
 PLAIN_TYPES = (String, Integer, Float, LargeBinary, NullType)  # sqlite3 binds these values as they are
@@ -36,11 +35,6 @@ def sqlite_stamp(value: datetime | None) -> str | None:
         return None
     value = value.astimezone(UTC) if value.tzinfo else value
     return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def sqlite_json(value: Any) -> str:
-    # None too becomes JSON's null, as SQLAlchemy writes it for a JSON column without none_as_null.
-    return orjson.dumps(value).decode()
 
 
 class FastInsert:
@@ -87,7 +81,8 @@ def _converter(column_type: TypeEngine[Any]) -> Converter | bool | None:
     if isinstance(column_type, UTCDateTime):
         return sqlite_stamp
     if isinstance(column_type, JSON):
-        return False if column_type.none_as_null else sqlite_json
+        # The engines' own serializer: None too becomes JSON's null, as SQLAlchemy writes it.
+        return False if column_type.none_as_null else json_text
     if isinstance(column_type, PLAIN_TYPES):
         return None
     return False
