@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ from service.auth.service import Principal, authenticate_key
 from service.cases.service import new_case_row
 from service.cases.sla import SlaPolicy
 from service.db import Base, Database, utcnow
+from service.ingest.checkpoint import WalCheckpointer
 from service.ingest.loop_commit import SqliteCommit, is_sqlite_busy
 from service.ingest.models import Report
 from service.ingest.requests import submission_from_body
@@ -189,6 +192,35 @@ def test_a_thread_checkpoints_the_wal_that_commits_on_the_loop_fill(db: Database
     assert (busy, checkpointed) == (0, frames)
     assert frames > 0
     assert stored(db) == 5
+
+
+def test_the_wal_starts_over_while_another_connection_keeps_committing(tmp_path: Path) -> None:
+    # A passive checkpoint lets the next writer start the WAL over only if nothing was committed while it
+    # copied; with commits back to back that never happens, and the WAL would hold every commit ever made.
+    path = tmp_path / "busy.sqlite3"
+    db = Database(f"sqlite:///{path}")
+    checkpointer = WalCheckpointer(db, interval=0.002, restart_after_frames=100)
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA synchronous=NORMAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")  # as the group writer's connection
+    writer.execute("CREATE TABLE fill (payload BLOB)")
+    commits, payload = 1500, 8192  # a leaf and overflow pages: four 4 KB frames a commit
+    try:
+        for _ in range(commits):
+            writer.execute("INSERT INTO fill VALUES (?)", (os.urandom(payload),))
+            checkpointer.committed()
+            time.sleep(0.0005)  # a busy server's pace: at a tight loop's, one pause of the thread would show
+        checkpointer.stop()
+        # The file keeps the size of the longest the WAL ever was, until the last connection closes.
+        wal_frames = path.with_name(path.name + "-wal").stat().st_size // (4096 + 24)
+    finally:
+        checkpointer.stop()
+        writer.close()
+        db.dispose()
+    # Without the restarts the WAL holds every frame (about 6,000); with them, what a few checkpoint intervals
+    # of commits wrote.
+    assert wal_frames < commits
 
 
 def test_the_checkpoint_thread_ends_with_the_writer(db: Database, analyzer: Analyzer) -> None:
