@@ -32,21 +32,24 @@ _INDICATORS = cast(Table, ReportIndicator.__table__)
 _OUTBOX = cast(Table, OutboxMessage.__table__)
 
 
+def rows_by_table(batch: Sequence[PendingReport]) -> list[tuple[Table, list[dict[str, Any]]]]:
+    """The batch's rows, table by table, parents first (a report names its case); empty tables left out."""
+    tables = [
+        (_CASES, [pending.case for pending in batch if pending.case]),
+        (_REPORTS, [pending.report for pending in batch]),
+        (_INDICATORS, [row for pending in batch for row in pending.indicators]),
+        (_OUTBOX, [pending.outbox for pending in batch if pending.outbox]),
+    ]
+    return [(table, rows) for table, rows in tables if rows]
+
+
 def insert_rows(connection: Connection, batch: Sequence[PendingReport]) -> None:
     """One statement per table for the whole batch, in the caller's transaction."""
     # Core inserts on a bare connection: the rows are plain dicts already, and the ORM's unit of work and
     # bulk-insert bookkeeping cost more than the inserts themselves. On SQLite, the driver's own executemany.
     insert = insert_with_driver if connection.dialect.name == "sqlite" else _insert_with_core
-    cases = [pending.case for pending in batch if pending.case]
-    if cases:  # parents first: a report names its case
-        insert(connection, _CASES, cases)
-    insert(connection, _REPORTS, [pending.report for pending in batch])
-    indicators = [row for pending in batch for row in pending.indicators]
-    if indicators:
-        insert(connection, _INDICATORS, indicators)
-    outbox = [pending.outbox for pending in batch if pending.outbox]
-    if outbox:
-        insert(connection, _OUTBOX, outbox)
+    for table, rows in rows_by_table(batch):
+        insert(connection, table, rows)
 
 
 def _insert_with_core(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

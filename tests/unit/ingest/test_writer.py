@@ -250,30 +250,44 @@ def table_contents(connection: Connection) -> dict[str, list[tuple[object, ...]]
     return contents
 
 
-def test_the_driver_path_stores_every_value_as_sqlalchemy_does(db: Database, analyzer: Analyzer) -> None:
-    sqlite_path(db)
+RowsByTable = dict[str, list[dict[str, Any]]]
+
+
+def mixed_batch(db: Database, analyzer: Analyzer) -> tuple[list[PendingReport], RowsByTable]:
+    """A report with a case and one without, and their rows table by table."""
     plain = rows(db, analyzer, "plain")
     queued = rows(db, analyzer, "queued")
     case = new_case_row(queued.report["analysis"], now=utcnow(), sla=POLICY.sla)
     queued = PendingReport({**queued.report, "case_id": case["id"]}, case, queued.outbox, queued.indicators)
-    batch = [plain, queued]
     assert plain.outbox is not None
     assert queued.outbox is not None
-    rows_by_table: dict[str, list[dict[str, Any]]] = {
+    return [plain, queued], {
         "cases": [case],
         "reports": [plain.report, queued.report],
         "report_indicators": plain.indicators + queued.indicators,
         "outbox": [plain.outbox, queued.outbox],
     }
 
+
+def replace_contents(db: Database, rows_by_table: RowsByTable | None = None) -> None:
+    """Empty the report tables, then insert these rows with SQLAlchemy's own insert (the reference)."""
+    with db.engine.begin() as connection:
+        for table in reversed(TABLES):
+            connection.execute(text(f"DELETE FROM {table}"))
+        for table, table_rows in (rows_by_table or {}).items():
+            connection.execute(Base.metadata.tables[table].insert(), table_rows)
+
+
+def test_the_driver_path_stores_every_value_as_sqlalchemy_does(db: Database, analyzer: Analyzer) -> None:
+    sqlite_path(db)
+    batch, rows_by_table = mixed_batch(db, analyzer)
+
     def stored_by(insert: str) -> dict[str, list[tuple[object, ...]]]:
-        with db.engine.begin() as connection:
-            for table in reversed(TABLES):
-                connection.execute(text(f"DELETE FROM {table}"))
-            if insert == "core":  # SQLAlchemy's own insert, the reference
-                for table in TABLES:
-                    connection.execute(Base.metadata.tables[table].insert(), rows_by_table[table])
-            else:
+        if insert == "core":
+            replace_contents(db, rows_by_table)
+        else:
+            replace_contents(db)
+            with db.engine.begin() as connection:
                 insert_rows(connection, batch)
         with db.engine.connect() as connection:
             return table_contents(connection)

@@ -1,0 +1,86 @@
+"""The group writer on PostgreSQL sends a batch in one round trip, stores what SQLAlchemy would, and outlives
+a dropped connection."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from service.analysis.pipeline import Analyzer
+from service.db import Base, Database
+from service.ingest.loop_commit import PostgresCommit
+from service.ingest.pg_rows import statements, unnest_insert
+from service.ingest.writer import GroupWriter, Outcome
+from tests.unit.ingest.test_writer import TABLES, mixed_batch, replace_contents, rows, stored
+
+# The order each table's rows are compared in: the row ids of indicators and the outbox come from sequences.
+ORDER = {
+    "cases": "id",
+    "reports": "id",
+    "report_indicators": "report_id, kind, value_hash",
+    "outbox": "subject_id",
+}
+
+
+def postgres_only(db: Database) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's pipelined path only")
+
+
+def table_contents(db: Database) -> dict[str, list[Any]]:
+    """Every stored value, typed, as PostgreSQL renders it in JSON; sequence-made ids left out."""
+    contents = {}
+    with db.engine.connect() as connection:
+        for table in TABLES:
+            drop_id = "" if table in {"cases", "reports"} else " - 'id'"
+            query = f"SELECT to_jsonb(t){drop_id} FROM {table} AS t ORDER BY {ORDER[table]}"
+            contents[table] = list(connection.scalars(text(query)))
+    return contents
+
+
+def test_the_pipelined_path_stores_every_value_as_sqlalchemy_does(db: Database, analyzer: Analyzer) -> None:
+    postgres_only(db)
+    batch, rows_by_table = mixed_batch(db, analyzer)
+    for table in TABLES:  # the pipelined path is taken for each table's rows, not a fallback to SQLAlchemy
+        assert unnest_insert(Base.metadata.tables[table], tuple(rows_by_table[table][0])) is not None
+    assert statements(batch) is not None
+    replace_contents(db, rows_by_table)
+    reference = table_contents(db)
+    replace_contents(db)
+
+    async def pipelined() -> None:
+        commit = PostgresCommit(db.url)
+        await commit.commit(batch)
+        await commit.close()
+
+    asyncio.run(pipelined())
+    ours = table_contents(db)
+    assert all(reference[table] for table in TABLES)
+    assert ours == reference
+
+
+def test_a_batch_after_the_server_dropped_the_writers_connection_is_stored(
+    db: Database, analyzer: Analyzer
+) -> None:
+    postgres_only(db)
+    writer = GroupWriter(db)
+
+    async def write_around_a_dropped_connection() -> list[Outcome]:
+        first = await writer.write(rows(db, analyzer, "before the drop"))
+        with db.engine.begin() as connection:  # as a server restart or an idle timeout would
+            dropped = connection.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle'"
+                )
+            )
+        assert dropped
+        second = await writer.write(rows(db, analyzer, "after the drop"))
+        await writer.drain()
+        return [first, second]
+
+    assert asyncio.run(write_around_a_dropped_connection()) == [Outcome.CREATED, Outcome.CREATED]
+    assert stored(db) == 2
