@@ -3,12 +3,16 @@
 Through SQLAlchemy's asyncio connection a group commit was seven round trips to the server: the pool's
 ping, BEGIN, one INSERT per table and COMMIT, each answered only when the intake's event loop came back to
 it from analysing the next reports. The writer waited on them more than it worked: 6.3 ms of wall time per
-8-report commit, and the intake process idle a quarter of the time (bench/ingest.py). Here the statements
-and the commit are queued in psycopg's pipeline and sent together, so a batch waits for the server once.
+8-report commit, and the intake process idle a quarter of the time (bench/ingest.py). Here BEGIN, one
+INSERT per table and COMMIT are queued in psycopg's pipeline and sent together, so a batch waits for the
+server once.
 
-The statements are SQLAlchemy's own for the PostgreSQL driver, and each value gets the conversion its
-SQLAlchemy type would give it, so the rows stored are the ones SQLAlchemy's insert stores
-(tests/unit/ingest/test_writer.py compares them). A key set that needs more than that goes through
+Each table's rows go as one statement: a parameter per column, an array of the rows' values in binary,
+which `unnest` turns back into rows. psycopg's executemany sent and answered every row on its own, in
+Python (137 us of the client's CPU per report in 8-report commits; 96 us as arrays, the server's own work
+unchanged at about 150 us). Each value gets the conversion its SQLAlchemy type would give it and is cast to
+the column's type, so the rows stored are the ones SQLAlchemy's insert stores
+(tests/unit/ingest/test_pg_writer.py compares them). A key set that needs more than that goes through
 SQLAlchemy as before.
 """
 
@@ -39,10 +43,7 @@ def utc(value: datetime | None) -> datetime | None:
 
 
 class UnnestInsert:
-    """One table's INSERT of many rows as one statement: a parameter per column, each an array of the rows'
-    values, which `unnest` turns back into rows. One statement to parse, plan and answer per table instead
-    of one per row: psycopg's executemany handled every row's result in Python (137 us of CPU per report in
-    8-report commits, against 30 us here)."""
+    """One table's INSERT of many rows as one statement, its values in arrays (one per column)."""
 
     def __init__(self, table: Table, keys: tuple[str, ...], converters: dict[str, Converter]) -> None:
         columns = ", ".join(keys)
