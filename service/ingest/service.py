@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -71,7 +71,11 @@ class IngestTimings:
     store: float | None = None  # None for a retry: nothing was stored
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Not dataclasses.asdict, which deep-copies every field: 4 us of each report's answer in the intake.
+        return {name: getattr(self, name) for name in _TIMING_FIELDS}
+
+
+_TIMING_FIELDS = tuple(field.name for field in fields(IngestTimings))
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,9 @@ Converter = Callable[[Any], Any]
 PLAIN_TYPES = (String, Integer, Float, LargeBinary, NullType)  # sqlite3 binds these values as they are
 
 
+# A report's rows carry the same few timestamps (received, seen, queued: one `now`), and strftime costs as
+# much as a dozen look-ups here: formatting each only once saved 10 us per stored report.
+@lru_cache(maxsize=256)
 def sqlite_stamp(value: datetime | None) -> str | None:
     """A timestamp as SQLAlchemy's SQLite DATETIME stores it: UTC, naive, with six digits of microseconds."""
     if value is None:
