@@ -108,19 +108,39 @@ async def submit_report(
     """Store and answer one report; a retry (same key or reference) gets the first result back."""
     now = now or utcnow()
     # Retries are rare: analyse and insert first, and let the unique constraints catch a retry.
-    analysis, timings = await _analyze(analyzer, submission, now)
+    analysis, timings = await analyze_submission(analyzer, submission, now)
     pending = pending_report(principal, submission, analysis, now=now, policy=policy)
+    prepared = PreparedReport(principal, submission, pending, timings)
     stored_from = time.perf_counter()
-    if await writer.write(pending) is Outcome.CREATED:
-        stored = replace(timings, store=time.perf_counter() - stored_from)
-        return SubmitResult(report_json(pending.report), created=True, timings=stored)
-    retry = await asyncio.to_thread(_replay_retry, db, principal, submission)
-    return replace(retry, timings=timings)
+    outcome = await writer.write(pending)
+    return await settle_report(db, prepared, outcome, stored_in=time.perf_counter() - stored_from)
 
 
-async def _analyze(
+@dataclass(frozen=True)
+class PreparedReport:
+    """A report analysed and turned into rows, for the writer to store."""
+
+    principal: Principal
+    submission: Submission
+    pending: PendingReport
+    timings: IngestTimings
+
+
+async def settle_report(
+    db: Database, prepared: PreparedReport, outcome: Outcome, *, stored_in: float
+) -> SubmitResult:
+    """The answer once the writer has tried the report: the stored report, or the first copy of a retry."""
+    if outcome is Outcome.CREATED:
+        stored = replace(prepared.timings, store=stored_in)
+        return SubmitResult(report_json(prepared.pending.report), created=True, timings=stored)
+    retry = await asyncio.to_thread(_replay_retry, db, prepared.principal, prepared.submission)
+    return replace(retry, timings=prepared.timings)
+
+
+async def analyze_submission(
     analyzer: Analyzer, submission: Submission, now: datetime
 ) -> tuple[dict[str, Any], IngestTimings]:
+    """The analysis JSON of a submission, and how long its stages took."""
     # A small message is analysed on the event loop: it costs less than the hop to a thread would, and the
     # GIL gives a thread no parallelism anyway. A big email goes to a thread so the loop keeps serving.
     stages: dict[str, float] = {}

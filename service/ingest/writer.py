@@ -48,11 +48,20 @@ class GroupWriter:
 
     async def write(self, pending: PendingReport) -> Outcome:
         """Store one report; returns once its transaction has committed."""
-        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._waiting.append((pending, future))
+        return await self._enqueue([pending])[0]
+
+    async def write_many(self, batch: Sequence[PendingReport]) -> list[Outcome | BaseException]:
+        """Store several reports (in one transaction unless a retry among them splits it); each one's
+        outcome, or the exception that kept it from being stored."""
+        return await asyncio.gather(*self._enqueue(batch), return_exceptions=True)
+
+    def _enqueue(self, batch: Sequence[PendingReport]) -> list[asyncio.Future[Outcome]]:
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[Outcome]] = [loop.create_future() for _ in batch]
+        self._waiting.extend(zip(batch, futures, strict=True))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
-        return await future
+        return futures
 
     async def drain(self) -> None:
         """Wait for every queued report to be written, then let go of the connections (at shutdown)."""

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 import orjson
 
 from service.analysis.pipeline import INPUT_ERRORS, Analyzer
 from service.auth.service import Principal
-from service.db import Database
+from service.db import Database, utcnow
 from service.errors import UnprocessableContent
 from service.ingest.requests import submission_from_body
-from service.ingest.service import IngestPolicy, IngestTimings, observe_ingest, submit_report
-from service.ingest.writer import GroupWriter
+from service.ingest.service import (
+    IngestPolicy,
+    IngestTimings,
+    PreparedReport,
+    Submission,
+    SubmitResult,
+    analyze_submission,
+    observe_ingest,
+    pending_report,
+    settle_report,
+    submit_report,
+)
+from service.ingest.writer import GroupWriter, Outcome
 
 
 @dataclass(frozen=True)
@@ -70,19 +84,115 @@ class Intake(Protocol):
 
 async def answer_report(parts: IntakeParts, request: ReportRequest) -> ReportAnswer:
     """Validate, analyse, store (and queue if high risk); a retry gets the first answer."""
-    submission = submission_from_body(
-        request.body,
-        content_type=request.content_type,
-        idempotency_key=request.idempotency_key,
-        reference=request.reference,
-    )
+    submission = _submission(request)
     try:
         result = await submit_report(
             db=parts.db, writer=parts.writer, principal=request.principal, submission=submission,
             analyzer=parts.analyzer, policy=parts.policy,
         )  # fmt: skip
     except INPUT_ERRORS as exc:
-        raise UnprocessableContent(f"The reported message could not be analysed: {exc}") from None
+        raise _unanalysable(exc) from None
+    return _answer(result)
+
+
+@dataclass
+class _InRound:
+    """One report of a round, as far as it has gone; `answer` is set once it is answered or refused."""
+
+    request: ReportRequest
+    submission: Submission | None = None
+    analysis: tuple[dict[str, Any], IngestTimings] | None = None
+    prepared: PreparedReport | None = None
+    answer: ReportAnswer | Exception | None = None
+
+
+async def answer_round(
+    parts: IntakeParts, requests: Sequence[ReportRequest]
+) -> list[ReportAnswer | Exception]:
+    """What `answer_report` answers each of these reports, worked out stage by stage for all of them.
+
+    Validating, analysing and making the rows of one report after another keeps each stage's code and data
+    in the CPU's caches, where taking each report through every stage in turn evicted them: in rounds of 8,
+    358-388 instead of 334 us of CPU per report in process, the stages themselves unchanged. A report refused
+    at some stage gets its exception in its place, and its neighbours go on.
+    """
+    now = utcnow()
+    reports = [_InRound(request) for request in requests]
+    for report in reports:
+        _validate(report)
+    for report in _going_on(reports):
+        await _analyse(parts, report, now)
+    for report in _going_on(reports):
+        _make_rows(parts, report, now)
+    ready = [(report, report.prepared) for report in _going_on(reports) if report.prepared is not None]
+    stored_from = time.perf_counter()
+    outcomes = await parts.writer.write_many([prepared.pending for _, prepared in ready])
+    stored_in = time.perf_counter() - stored_from
+    for (report, prepared), outcome in zip(ready, outcomes, strict=True):
+        report.answer = await _settled(parts, prepared, outcome, stored_in)
+    return [report.answer or RuntimeError("a report of the round was left unanswered") for report in reports]
+
+
+def _going_on(reports: list[_InRound]) -> list[_InRound]:
+    return [report for report in reports if report.answer is None]
+
+
+def _validate(report: _InRound) -> None:
+    try:
+        report.submission = _submission(report.request)
+    except Exception as exc:  # a refused body (ProblemError), or a bug: this report's answer only
+        report.answer = exc
+
+
+async def _analyse(parts: IntakeParts, report: _InRound, now: datetime) -> None:
+    assert report.submission is not None
+    try:
+        report.analysis = await analyze_submission(parts.analyzer, report.submission, now)
+    except INPUT_ERRORS as exc:
+        report.answer = _unanalysable(exc)
+    except Exception as exc:
+        report.answer = exc
+
+
+def _make_rows(parts: IntakeParts, report: _InRound, now: datetime) -> None:
+    assert report.submission is not None
+    assert report.analysis is not None
+    principal, (analysis, timings) = report.request.principal, report.analysis
+    try:
+        rows = pending_report(principal, report.submission, analysis, now=now, policy=parts.policy)
+    except Exception as exc:
+        report.answer = exc
+        return
+    report.prepared = PreparedReport(principal, report.submission, rows, timings)
+
+
+async def _settled(
+    parts: IntakeParts, report: PreparedReport, outcome: Outcome | BaseException, stored_in: float
+) -> ReportAnswer | Exception:
+    if isinstance(outcome, Exception):
+        return outcome
+    if isinstance(outcome, BaseException):  # a cancellation: not this report's answer to give
+        raise outcome
+    try:
+        return _answer(await settle_report(parts.db, report, outcome, stored_in=stored_in))
+    except Exception as exc:
+        return exc
+
+
+def _submission(request: ReportRequest) -> Submission:
+    return submission_from_body(
+        request.body,
+        content_type=request.content_type,
+        idempotency_key=request.idempotency_key,
+        reference=request.reference,
+    )
+
+
+def _unanalysable(exc: Exception) -> UnprocessableContent:
+    return UnprocessableContent(f"The reported message could not be analysed: {exc}")
+
+
+def _answer(result: SubmitResult) -> ReportAnswer:
     status = 201 if result.created else 200
     rule_hits = tuple(hit["rule"] for hit in result.report["hits"])
     return ReportAnswer(status, orjson.dumps(result.report), result.timings, rule_hits)

@@ -14,7 +14,7 @@ import os
 import signal
 import socket
 import sys
-from contextlib import AbstractAsyncContextManager, nullcontext
+from collections.abc import Coroutine
 from typing import Any
 
 from service.auth.service import Principal
@@ -23,18 +23,23 @@ from service.db import Database
 from service.errors import ProblemError
 from service.ingest.service import IngestPolicy
 from service.ingest.writer import GroupWriter
-from service.intake.answer import IntakeParts, ReportRequest, answer_report
+from service.intake.answer import IntakeParts, ReportAnswer, ReportRequest, answer_round
 from service.intake.frames import FrameProtocol, FrameReader
 from service.ruleset.reloader import RulesReloader
 from service.runtime import build_analyzer, build_sla_policy, settle_heap
 
 log = logging.getLogger("triage.intake")
-# On SQLite the commit runs on this process's loop, so reports analysed before a commit are answered only
-# after it. Taken 8 at a time, the first are answered (and the API reads what their senders send next) while
-# the next are analysed: bench/ingest.py at 16 connections went from 1,560 to 1,767 reports/s, at 48 from
-# 1,938 to 2,148. On PostgreSQL the commit is awaited and the next reports are analysed meanwhile: a cap
-# only idled the process (1,221 -> 983/s), so there is none. Nor for a batch's lines (ReportRequest.bulk).
-SQLITE_REPORTS_PER_ROUND = 8
+# Reports are taken in rounds, each round stage by stage (service.intake.answer.answer_round). On SQLite the
+# commit runs on this process's loop, so a round is answered only after its commit: taken 8 at a time, the
+# first are answered (and the API reads what their senders send next) while the next are analysed.
+# bench/ingest.py at 16 connections went from 1,560 to 1,767 reports/s, at 48 from 1,938 to 2,148.
+REPORTS_PER_ROUND = 8
+# A batch's lines are answered all together, so their rounds may be larger: the bigger the group commit, the
+# cheaper each line.
+BULK_LINES_PER_ROUND = 64
+# On PostgreSQL the commit is awaited: the next round is analysed while the last one's commit is in flight.
+# On SQLite the commit is on the loop and a second round would only wait for it.
+ROUNDS_IN_FLIGHT = {"sqlite": 1, "postgresql": 2}
 
 
 def principal_fields(principal: Principal) -> dict[str, Any]:
@@ -55,6 +60,18 @@ def principal_from(fields: dict[str, Any]) -> Principal:
     )
 
 
+def request_from(header: dict[str, Any], payload: bytes) -> ReportRequest:
+    """The report a frame from the API carries."""
+    return ReportRequest(
+        principal_from(header["principal"]),
+        payload,
+        header.get("content_type"),
+        idempotency_key=header.get("idempotency_key"),
+        reference=header.get("reference"),
+        bulk=header.get("bulk", False),
+    )
+
+
 def problem_fields(exc: ProblemError) -> dict[str, Any]:
     return {
         "status": exc.status,
@@ -69,20 +86,16 @@ class IntakeServer:
     """Answers report frames on one socket until the API closes it."""
 
     def __init__(
-        self,
-        parts: IntakeParts,
-        reloader: RulesReloader,
-        *,
-        batches: list[int],
-        reports_per_round: int | None = None,
+        self, parts: IntakeParts, reloader: RulesReloader, *, batches: list[int], rounds_in_flight: int = 1
     ) -> None:
         self.parts = parts
         self.reloader = reloader
-        self._round: AbstractAsyncContextManager[Any] = (
-            asyncio.Semaphore(reports_per_round) if reports_per_round else nullcontext()
-        )
+        self.rounds_in_flight = rounds_in_flight
         # Sizes of the group commits since the last answer: they ride on the next one to the API's metrics.
         self.batches = batches
+        self._inbox: list[tuple[dict[str, Any], bytes]] = []
+        self._rounds: set[asyncio.Task[None]] = set()
+        self._dispatcher: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._protocol: FrameProtocol | None = None
 
@@ -108,30 +121,53 @@ class IntakeServer:
         await self.parts.writer.drain()
 
     def _on_frame(self, header: dict[str, Any], payload: bytes) -> None:
-        op = header.get("op", "report")
-        handler = self._answer_report if op == "report" else self._reload_rules
-        task = asyncio.get_running_loop().create_task(handler(header, payload))
+        if header.get("op", "report") != "report":
+            self._start(self._reload_rules(header, payload))
+            return
+        self._inbox.append((header, payload))
+        if self._dispatcher is None or self._dispatcher.done():
+            self._dispatcher = self._start(self._dispatch())
+
+    def _start(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
-    async def _answer_report(self, header: dict[str, Any], payload: bytes) -> None:
-        reply: dict[str, Any] = {"id": header["id"]}
+    async def _dispatch(self) -> None:
+        """Start a round whenever reports wait and fewer than `rounds_in_flight` are under way."""
+        while self._inbox:
+            if len(self._rounds) >= self.rounds_in_flight:
+                await asyncio.wait(self._rounds, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            task = self._start(self._answer_round(self._take_round()))
+            self._rounds.add(task)
+            task.add_done_callback(self._rounds.discard)
+            await asyncio.sleep(0)  # the round takes its stages now, and the frames that came meanwhile wait
+
+    def _take_round(self) -> list[tuple[dict[str, Any], bytes]]:
+        bulk = self._inbox[0][0].get("bulk", False)
+        size = BULK_LINES_PER_ROUND if bulk else REPORTS_PER_ROUND
+        count = next(
+            (n for n, (header, _) in enumerate(self._inbox[:size]) if header.get("bulk", False) != bulk),
+            min(size, len(self._inbox)),
+        )
+        taken, self._inbox[:count] = self._inbox[:count], []
+        return taken
+
+    async def _answer_round(self, frames: list[tuple[dict[str, Any], bytes]]) -> None:
+        requests = [request_from(header, payload) for header, payload in frames]
+        answers = await answer_round(self.parts, requests)
+        for (header, _), answer in zip(frames, answers, strict=True):
+            self._send(*self._reply(header["id"], answer))
+
+    def _reply(self, request_id: int, answer: ReportAnswer | Exception) -> tuple[dict[str, Any], bytes]:
+        reply: dict[str, Any] = {"id": request_id}
         content = b""
-        try:
-            request = ReportRequest(
-                principal_from(header["principal"]),
-                payload,
-                header.get("content_type"),
-                idempotency_key=header.get("idempotency_key"),
-                reference=header.get("reference"),
-                bulk=header.get("bulk", False),
-            )
-            async with nullcontext() if request.bulk else self._round:
-                answer = await answer_report(self.parts, request)
-        except ProblemError as exc:
-            reply["problem"] = problem_fields(exc)
-        except Exception:  # a bug: logged here with its traceback; the API answers a bare 500
-            log.exception("intake failed on a report")
+        if isinstance(answer, ProblemError):
+            reply["problem"] = problem_fields(answer)
+        elif isinstance(answer, Exception):  # a bug: logged here with its traceback; the API answers a 500
+            log.error("intake failed on a report", exc_info=answer)
             reply["failed"] = True
         else:
             reply["status"] = answer.status
@@ -141,7 +177,7 @@ class IntakeServer:
                 reply["timings"] = answer.timings.to_dict()
         if self.batches:
             reply["batches"], self.batches[:] = list(self.batches), []
-        self._send(reply, content)
+        return reply, content
 
     async def _reload_rules(self, header: dict[str, Any], _payload: bytes) -> None:
         result = await asyncio.to_thread(self.reloader.reload, "following the API")
@@ -174,9 +210,9 @@ def build_server(settings: Settings) -> IntakeServer:
     batches: list[int] = []
     writer = GroupWriter(db, on_batch=batches.append)
     parts = IntakeParts(db=db, writer=writer, analyzer=analyzer, policy=policy)
-    per_round = SQLITE_REPORTS_PER_ROUND if db.sqlite_write_lock is not None else None
     reloader = RulesReloader(analyzer.rules, settings.rules_dir)
-    return IntakeServer(parts, reloader, batches=batches, reports_per_round=per_round)
+    in_flight = ROUNDS_IN_FLIGHT.get(db.engine.dialect.name, 1)
+    return IntakeServer(parts, reloader, batches=batches, rounds_in_flight=in_flight)
 
 
 def run(fd: int) -> None:
