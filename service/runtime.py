@@ -79,6 +79,7 @@ def build_triage_policy(settings: Settings) -> TriagePolicy:
         ladder=parse_ladder(settings.escalation_ladder),
         lanes=dict(scoring.get("lanes") or {}),
         sla=build_sla_policy(settings),
+        hash_key=settings.secret_key.encode(),
     )
 
 

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CompoundSelect, Table, bindparam, case, delete, func, select, union, update
+from sqlalchemy import CompoundSelect, Table, bindparam, case, delete, func, insert, select, union, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from service.analysis.indicators import TEMPLATE
+from service.campaigns.indicators import indicator_rows
 from service.campaigns.models import Campaign, CampaignIndicator, ReportIndicator
 from service.cases.models import Case
 from service.db import SYNC_MATCHED
@@ -23,6 +24,7 @@ from service.ingest.models import Report
 
 TEMPLATE_MATCHES = 2  # sketch hashes two reports must share to count as one template
 MAX_LOOSE = 1000  # related reports not yet in a campaign, taken in per run
+INDICATORS_AT_ONCE = 2000  # reports whose indicator rows one pass writes, besides a triage batch's own
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,46 @@ class Related:
 
     def __bool__(self) -> bool:
         return bool(self.campaign_ids or self.loose_ids)
+
+
+def write_indicators(
+    db_session: Session,
+    *,
+    key: bytes,
+    now: datetime,
+    report_ids: Sequence[str] | None = None,
+    limit: int = INDICATORS_AT_ONCE,
+) -> int:
+    """Write the `report_indicators` rows of reports that have none yet: those named, or else the oldest
+    `limit` of them. Returns how many reports got theirs.
+
+    Their rows come from the stored analysis, as ingest used to write them (migration 0008). On PostgreSQL
+    the reports are locked first, so no report's rows are written twice: a worker waits for another one's
+    pass over reports it names (it needs their rows), and leaves the others to whoever holds them.
+    """
+    query = select(Report.id, Report.analysis, Report.received_at).where(Report.indicators_at.is_(None))
+    if report_ids is not None:
+        query = query.where(Report.id.in_(report_ids))
+    else:
+        query = query.order_by(Report.id).limit(limit)
+    if db_session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=report_ids is None)
+    reports = db_session.execute(query).all()
+    if not reports:
+        return 0
+    rows = [
+        row
+        for report_id, analysis, received_at in reports
+        for row in indicator_rows(report_id, analysis, key=key, now=received_at)
+    ]
+    if rows:
+        db_session.execute(insert(ReportIndicator), rows)
+    done = [report_id for report_id, _, _ in reports]
+    db_session.execute(
+        update(Report).where(Report.id.in_(done)).values(indicators_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    return len(done)
 
 
 def find_related(

@@ -31,6 +31,7 @@ from service.campaigns.service import (
     indicators_by_report,
     join_campaign,
     reports_since,
+    write_indicators,
 )
 from service.cases.ladder import LadderStep
 from service.cases.models import Case
@@ -55,6 +56,8 @@ class TriagePolicy:
     ladder: tuple[LadderStep, ...] = (LadderStep(5, 24, "high"), LadderStep(25, 24, "critical"))
     lanes: Mapping[str, str] = field(default_factory=lambda: {"critical": "urgent", "high": "review"})
     sla: SlaPolicy = field(default_factory=SlaPolicy)
+    # The deployment's SECRET_KEY (runtime.build_triage_policy): indicator rows are keyed hashes under it.
+    hash_key: bytes = b""
 
 
 def triage_committed(db: Database, report_ids: Sequence[str], policy: TriagePolicy, *, now: datetime) -> int:
@@ -63,11 +66,26 @@ def triage_committed(db: Database, report_ids: Sequence[str], policy: TriagePoli
     A batch that finds midway that another worker is changing a campaign or report it must change is rolled
     back and run again alone, which is rare: most locks are taken before triage starts.
     """
+    write_indicators_committed(db, report_ids, policy, now=now)
     try:
         return _triage_and_commit(db, report_ids, policy, now=now, alone=False)
     except CorrelationBusy as busy:
         log.info("triage of %d report(s) runs again alone: %s", len(report_ids), busy)
         return _triage_and_commit(db, report_ids, policy, now=now, alone=True)
+
+
+def write_indicators_committed(
+    db: Database, report_ids: Sequence[str], policy: TriagePolicy, *, now: datetime
+) -> None:
+    """The indicator rows of this batch, and of other reports still without theirs, committed before the
+    batch correlates: a report triaged alongside sees this batch's rows as soon as they are committed, and
+    this batch sees the rows of every report whose pass committed before its own look-ups. Of two related
+    reports triaged at once, the later look-up therefore finds the other, as when ingest wrote the rows."""
+    with db.session() as db_session:
+        commit_without_waiting_for_disk(db_session)  # derived rows: a lost pass is written again next time
+        write_indicators(db_session, key=policy.hash_key, now=now, report_ids=report_ids)
+        write_indicators(db_session, key=policy.hash_key, now=now)
+        db_session.commit()
 
 
 def _triage_and_commit(
@@ -135,7 +153,9 @@ def _begin(
     """Settings for the transaction, the reports' indicators, and the locks on what they will change."""
     commit_without_waiting_for_disk(db_session)
     replan_now_and_then(db_session)
-    # Indicators never change: read before the locks, they tell which locks to take.
+    # Indicators never change: read before the locks, they tell which locks to take. Written here for a
+    # caller that did not write them first (triage_committed does).
+    write_indicators(db_session, key=policy.hash_key, now=now, report_ids=report_ids)
     indicators = indicators_by_report(db_session, report_ids)
     since = now - timedelta(days=policy.window_days)
     return CorrelationLocks.take(db_session, indicators, since=since, alone=alone), indicators

@@ -26,6 +26,13 @@ class Report(Base):
         ),
         # The escalation ladder counts a campaign's reports within hours.
         Index("ix_reports_campaign_received", "campaign_id", "received_at"),
+        # Reports whose indicator rows triage has still to write (service.campaigns.service.write_indicators).
+        Index(
+            "ix_reports_without_indicators",
+            "id",
+            sqlite_where=text("indicators_at IS NULL"),
+            postgresql_where=text("indicators_at IS NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -49,6 +56,8 @@ class Report(Base):
     # A keyed hash of the victim's number: campaigns count victims without keeping who they are.
     victim_hash: Mapped[str | None] = mapped_column(String(32), default=None)
     enriched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # When triage wrote the report's `report_indicators` rows (migration 0008); NULL until then.
+    indicators_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # Earlier scores of this report under earlier rulesets, oldest first: [{version, score, level, at}].
     rescores: Mapped[list[dict[str, Any]] | None] = mapped_column(PortableJSON, default=None)
     # Set when retention removed the message text and numbers; the keyed-hash indicators remain.

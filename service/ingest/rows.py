@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table
 
-from service.campaigns.models import ReportIndicator
 from service.cases.models import Case
 from service.db import Database
 from service.ingest.models import Report
@@ -23,12 +22,10 @@ class PendingReport:
     report: dict[str, Any]
     case: dict[str, Any] | None = None
     outbox: dict[str, Any] | None = None
-    indicators: list[dict[str, Any]] = field(default_factory=list)
 
 
 _CASES = cast(Table, Case.__table__)
 _REPORTS = cast(Table, Report.__table__)
-_INDICATORS = cast(Table, ReportIndicator.__table__)
 _OUTBOX = cast(Table, OutboxMessage.__table__)
 
 
@@ -37,7 +34,6 @@ def rows_by_table(batch: Sequence[PendingReport]) -> list[tuple[Table, list[dict
     tables = [
         (_CASES, [pending.case for pending in batch if pending.case]),
         (_REPORTS, [pending.report for pending in batch]),
-        (_INDICATORS, [row for pending in batch for row in pending.indicators]),
         (_OUTBOX, [pending.outbox for pending in batch if pending.outbox]),
     ]
     return [(table, rows) for table, rows in tables if rows]

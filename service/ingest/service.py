@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from service.analysis.inputs import ReportInput
 from service.analysis.pipeline import Analyzer
 from service.auth.service import Principal
-from service.campaigns.indicators import indicator_rows, victim_hash
+from service.campaigns.indicators import victim_hash
 from service.cases.service import new_case_row
 from service.cases.sla import SlaPolicy
 from service.db import Database, utcnow
@@ -193,17 +193,16 @@ def pending_report(
         "received_at": now,
         "victim_hash": victim_hash(submission.report.reporter_msisdn, key=policy.hash_key),
     }
-    indicators = indicator_rows(report["id"], analysis, key=policy.hash_key, now=now)
-    # Every report is correlated by a worker (the escalation ladder counts low-risk ones too); the queue
-    # sets its priority.
+    # Every report is correlated by a worker (the escalation ladder counts low-risk ones too), which writes
+    # its indicator rows first (migration 0008); the queue sets its priority.
     outbox = outbox_row(
         queue=queue_for_level(report["level"]), job=TRIAGE_JOB, subject_id=report["id"], now=now
     )
     if not Analyzer.is_queued(analysis):
-        return PendingReport(report, None, outbox, indicators)
+        return PendingReport(report, None, outbox)
     case = new_case_row(analysis, now=now, sla=policy.sla)
     report["case_id"] = case["id"]
-    return PendingReport(report, case, outbox, indicators)
+    return PendingReport(report, case, outbox)
 
 
 def get_report(*, db_session: Session, principal: Principal, report_id: str) -> dict[str, Any]:

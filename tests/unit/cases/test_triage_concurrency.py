@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from service.campaigns.service import Foreseen
 from service.cases.models import Case
-from service.cases.triage import TriagePolicy, triage_committed, triage_reports
+from service.cases.triage import TriagePolicy, triage_committed, triage_reports, write_indicators_committed
 from service.db import Database, utcnow
 from service.ingest.models import Report
 
@@ -51,7 +51,10 @@ def post_sms(client: TestClient, auth: dict[str, str], *, sender: str, text: str
 
 @contextmanager
 def triage_left_open(db: Database, report_ids: Sequence[str]) -> Iterator[None]:
-    """Triage in a transaction that commits only when the block ends: it holds its locks until then."""
+    """Triage in a transaction that commits only when the block ends: it holds its locks until then.
+
+    The reports' indicator rows are committed first, as triage_committed does."""
+    write_indicators_committed(db, report_ids, POLICY, now=utcnow())
     with db.session() as db_session:
         triage_reports(db_session=db_session, report_ids=report_ids, policy=POLICY, now=utcnow())
         yield

@@ -235,7 +235,7 @@ def test_the_checkpoint_thread_ends_with_the_writer(db: Database, analyzer: Anal
     assert not any(thread.name == "wal-checkpoint" for thread in threading.enumerate())
 
 
-TABLES = ("cases", "reports", "report_indicators", "outbox")
+TABLES = ("cases", "reports", "outbox")
 
 
 def table_contents(connection: Connection) -> dict[str, list[tuple[object, ...]]]:
@@ -258,13 +258,12 @@ def mixed_batch(db: Database, analyzer: Analyzer) -> tuple[list[PendingReport], 
     plain = rows(db, analyzer, "plain")
     queued = rows(db, analyzer, "queued")
     case = new_case_row(queued.report["analysis"], now=utcnow(), sla=POLICY.sla)
-    queued = PendingReport({**queued.report, "case_id": case["id"]}, case, queued.outbox, queued.indicators)
+    queued = PendingReport({**queued.report, "case_id": case["id"]}, case, queued.outbox)
     assert plain.outbox is not None
     assert queued.outbox is not None
     return [plain, queued], {
         "cases": [case],
         "reports": [plain.report, queued.report],
-        "report_indicators": plain.indicators + queued.indicators,
         "outbox": [plain.outbox, queued.outbox],
     }
 
