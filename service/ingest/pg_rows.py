@@ -18,22 +18,19 @@ SQLAlchemy as before.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 import psycopg
-from sqlalchemy import JSON, Float, Integer, LargeBinary, String, Table
+from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.types import NullType, TypeEngine
 
-from service.db import UTCDateTime, json_text
+from service.ingest.driver_values import Converter, value_converters
 from service.ingest.rows import PendingReport, rows_by_table
 
-Converter = Callable[[Any], Any]
-PLAIN_TYPES = (String, Integer, Float, LargeBinary, NullType)  # psycopg adapts these values as they are
 _DIALECT = PGDialect_psycopg()  # type: ignore[no-untyped-call]
 
 
@@ -69,29 +66,8 @@ def _array_type(table: Table, key: str) -> str:
 @lru_cache(maxsize=64)
 def unnest_insert(table: Table, keys: tuple[str, ...]) -> UnnestInsert | None:
     """The INSERT for rows with these keys, or None when only SQLAlchemy writes such rows correctly."""
-    missing = [column for column in table.columns if column.name not in keys]
-    if any(column.default is not None for column in missing):
-        return None
-    converters: dict[str, Converter] = {}
-    for key in keys:
-        converter = _converter(table.c[key].type)
-        if converter is False:
-            return None
-        if callable(converter):
-            converters[key] = converter
-    return UnnestInsert(table, keys, converters)
-
-
-def _converter(column_type: TypeEngine[Any]) -> Converter | bool | None:
-    """The conversion a value of this type needs (None: none), or False for a type this does not know."""
-    if isinstance(column_type, UTCDateTime):
-        return utc
-    if isinstance(column_type, JSON):
-        # The engines' own serializer, as SQLAlchemy's binds use it; the text is cast to the column's type.
-        return False if column_type.none_as_null else json_text
-    if isinstance(column_type, PLAIN_TYPES):
-        return None
-    return False
+    converters = value_converters(table, keys, timestamp=utc)
+    return None if converters is None else UnnestInsert(table, keys, converters)
 
 
 def statements(batch: Sequence[PendingReport]) -> list[tuple[str, list[list[Any]]]] | None:

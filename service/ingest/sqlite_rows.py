@@ -12,21 +12,17 @@ SQLAlchemy as before. PostgreSQL keeps SQLAlchemy: psycopg's own conversions are
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Float, Integer, LargeBinary, String, Table
+from sqlalchemy import Connection, Table
 from sqlalchemy.dialects.sqlite.base import SQLiteDialect
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.types import NullType, TypeEngine
 
-from service.db import UTCDateTime, json_text
-
-Converter = Callable[[Any], Any]
-PLAIN_TYPES = (String, Integer, Float, LargeBinary, NullType)  # sqlite3 binds these values as they are
+from service.ingest.driver_values import Converter, value_converters
 
 
 # A report's rows carry the same few timestamps (received, seen, queued: one `now`), and strftime costs as
@@ -61,34 +57,16 @@ class FastInsert:
 @lru_cache(maxsize=64)
 def fast_insert(table: Table, keys: tuple[str, ...]) -> FastInsert | None:
     """The driver-level INSERT for these keys, or None when only SQLAlchemy writes such rows correctly."""
-    missing = [column for column in table.columns if column.name not in keys]
-    if any(column.default is not None for column in missing):
+    converters = value_converters(table, keys, timestamp=sqlite_stamp)
+    if converters is None:
         return None
     # SQLAlchemy writes the statement (quoting included); its parameters come in the order it chose.
     compiled = table.insert().compile(dialect=SQLiteDialect(paramstyle="qmark"), column_keys=list(keys))
     order = tuple(compiled.positiontup or ())
     if sorted(order) != sorted(keys) or len(order) < 2:  # itemgetter of one key gives no tuple
         return None
-    converters: dict[int, Converter] = {}
-    for index, key in enumerate(order):
-        converter = _converter(table.c[key].type)
-        if converter is False:
-            return None
-        if callable(converter):
-            converters[index] = converter
-    return FastInsert(compiled.string, order, converters)
-
-
-def _converter(column_type: TypeEngine[Any]) -> Converter | bool | None:
-    """The conversion a value of this type needs (None: none), or False for a type this does not know."""
-    if isinstance(column_type, UTCDateTime):
-        return sqlite_stamp
-    if isinstance(column_type, JSON):
-        # The engines' own serializer: None too becomes JSON's null, as SQLAlchemy writes it.
-        return False if column_type.none_as_null else json_text
-    if isinstance(column_type, PLAIN_TYPES):
-        return None
-    return False
+    by_position = {index: converters[key] for index, key in enumerate(order) if key in converters}
+    return FastInsert(compiled.string, order, by_position)
 
 
 def insert_with_driver(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
