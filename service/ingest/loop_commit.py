@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from service.db import SQLITE_BUSY_MS, Database, make_async_engine
 from service.ingest.checkpoint import WalCheckpointer
-from service.ingest.pg_rows import insert_pipelined, statements
+from service.ingest.pg_rows import insert_batch, statement
 from service.ingest.rows import PendingReport, commit_blocking, insert_rows
 
 log = logging.getLogger(__name__)
@@ -64,18 +64,18 @@ class PostgresCommit:
         self._connection: AsyncConnection | None = None
 
     async def commit(self, batch: Sequence[PendingReport]) -> None:
-        pipelined = statements(batch)
-        if pipelined is None:  # rows only SQLAlchemy writes correctly
+        single = statement(batch)
+        if single is None:  # rows only SQLAlchemy writes correctly
             async with self._engine_of_this_loop().begin() as connection:
                 await connection.run_sync(insert_rows, batch)
             return
         try:
-            await insert_pipelined(await self._driver_connection(), pipelined)
+            await insert_batch(await self._driver_connection(), single)
         except IntegrityError:
             raise  # the transaction was rolled back and the link is sound
         except OperationalError:
             await self._drop_connection()
-            await insert_pipelined(await self._driver_connection(), pipelined)
+            await insert_batch(await self._driver_connection(), single)
         except BaseException:
             await self._drop_connection()
             raise

@@ -1,4 +1,4 @@
-"""The group writer on PostgreSQL sends a batch in one round trip, stores what SQLAlchemy would, and outlives
+"""The group writer on PostgreSQL sends a batch as one statement, stores what SQLAlchemy would, and outlives
 a dropped connection."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from sqlalchemy import text
 from service.analysis.pipeline import Analyzer
 from service.db import Base, Database
 from service.ingest.loop_commit import PostgresCommit
-from service.ingest.pg_rows import statements, unnest_insert
+from service.ingest.pg_rows import statement, unnest_insert
 from service.ingest.writer import GroupWriter, Outcome
 from tests.unit.ingest.test_writer import TABLES, mixed_batch, replace_contents, rows, stored
 
@@ -26,7 +26,7 @@ ORDER = {
 
 def postgres_only(db: Database) -> None:
     if db.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's pipelined path only")
+        pytest.skip("PostgreSQL's own insert path only")
 
 
 def table_contents(db: Database) -> dict[str, list[Any]]:
@@ -40,22 +40,24 @@ def table_contents(db: Database) -> dict[str, list[Any]]:
     return contents
 
 
-def test_the_pipelined_path_stores_every_value_as_sqlalchemy_does(db: Database, analyzer: Analyzer) -> None:
+def test_the_one_statement_path_stores_every_value_as_sqlalchemy_does(
+    db: Database, analyzer: Analyzer
+) -> None:
     postgres_only(db)
     batch, rows_by_table = mixed_batch(db, analyzer)
-    for table in TABLES:  # the pipelined path is taken for each table's rows, not a fallback to SQLAlchemy
+    for table in TABLES:  # this path is taken for each table's rows, not a fallback to SQLAlchemy
         assert unnest_insert(Base.metadata.tables[table], tuple(rows_by_table[table][0])) is not None
-    assert statements(batch) is not None
+    assert statement(batch) is not None
     replace_contents(db, rows_by_table)
     reference = table_contents(db)
     replace_contents(db)
 
-    async def pipelined() -> None:
+    async def one_statement() -> None:
         commit = PostgresCommit(db.url)
         await commit.commit(batch)
         await commit.close()
 
-    asyncio.run(pipelined())
+    asyncio.run(one_statement())
     ours = table_contents(db)
     assert all(reference[table] for table in TABLES)
     assert ours == reference
