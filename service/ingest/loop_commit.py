@@ -70,12 +70,15 @@ class PostgresCommit:
                 await connection.run_sync(insert_rows, batch)
             return
         try:
+            await self._send(single)
+        except OperationalError:  # the link failed: once more, on a fresh connection
+            await self._send(single)
+
+    async def _send(self, single: tuple[str, list[list[Any]]]) -> None:
+        try:
             await insert_batch(await self._driver_connection(), single)
         except IntegrityError:
-            raise  # the transaction was rolled back and the link is sound
-        except OperationalError:
-            await self._drop_connection()
-            await insert_batch(await self._driver_connection(), single)
+            raise  # the statement failed whole and the link is sound
         except BaseException:
             await self._drop_connection()
             raise
