@@ -33,6 +33,11 @@ NAMING = {
 PortableJSON = JSON().with_variant(JSONB(), "postgresql")
 
 
+def as_utc(value: datetime | None) -> datetime | None:
+    """An aware timestamp in UTC, as UTCDateTime binds it (a naive one as it is, taken to be UTC)."""
+    return value.astimezone(UTC) if value is not None and value.tzinfo else value
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp that is always timezone-aware UTC when read, also on SQLite (which stores it naive)."""
 
@@ -40,7 +45,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return value.astimezone(UTC) if value is not None and value.tzinfo else value
+        return as_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is not None and value.tzinfo is None:

@@ -3,7 +3,7 @@ without SQLAlchemy, and the conversion each value needs to be stored as SQLAlche
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Float, Integer, LargeBinary, String, Table
@@ -36,3 +36,9 @@ def value_converters(
         elif not isinstance(column_type, PLAIN_TYPES):
             return None
     return converters
+
+
+def shared_keys(rows: Sequence[dict[str, Any]]) -> tuple[str, ...] | None:
+    """The keys every row has, in the same order, or None when they differ (one statement per key set)."""
+    keys = tuple(rows[0])
+    return keys if all(tuple(row) == keys for row in rows) else None

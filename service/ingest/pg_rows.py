@@ -20,7 +20,6 @@ SQLAlchemy as before.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -29,15 +28,11 @@ from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from service.ingest.driver_values import Converter, value_converters
+from service.db import as_utc
+from service.ingest.driver_values import Converter, shared_keys, value_converters
 from service.ingest.rows import PendingReport, rows_by_table
 
 _DIALECT = PGDialect_psycopg()  # type: ignore[no-untyped-call]
-
-
-def utc(value: datetime | None) -> datetime | None:
-    """What UTCDateTime binds: an aware timestamp in UTC (a naive one as it is)."""
-    return value.astimezone(UTC) if value is not None and value.tzinfo else value
 
 
 class UnnestInsert:
@@ -67,7 +62,7 @@ def _array_type(table: Table, key: str) -> str:
 @lru_cache(maxsize=64)
 def unnest_insert(table: Table, keys: tuple[str, ...]) -> UnnestInsert | None:
     """The INSERT for rows with these keys, or None when only SQLAlchemy writes such rows correctly."""
-    converters = value_converters(table, keys, timestamp=utc)
+    converters = value_converters(table, keys, timestamp=as_utc)
     return None if converters is None else UnnestInsert(table, keys, converters)
 
 
@@ -77,8 +72,8 @@ def statement(batch: Sequence[PendingReport]) -> tuple[str, list[list[Any]]] | N
     inserts = []
     parameters: list[list[Any]] = []
     for table, rows in rows_by_table(batch):
-        keys = tuple(rows[0])
-        insert = unnest_insert(table, keys) if all(tuple(row) == keys for row in rows) else None
+        keys = shared_keys(rows)
+        insert = unnest_insert(table, keys) if keys is not None else None
         if insert is None:
             return None
         inserts.append(insert.sql)

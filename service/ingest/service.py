@@ -20,12 +20,12 @@ from service.auth.service import Principal
 from service.campaigns.indicators import victim_hash
 from service.cases.service import new_case_row
 from service.cases.sla import SlaPolicy
-from service.db import Database, utcnow
+from service.db import Database
 from service.errors import Conflict, NotFound
 from service.ids import new_id
 from service.ingest.models import Report
 from service.ingest.rows import PendingReport
-from service.ingest.writer import GroupWriter, Outcome
+from service.ingest.writer import Outcome
 from service.jobs.queue import TRIAGE_JOB, outbox_row, queue_for_level
 from service.metrics.instruments import (
     ANALYSIS_SECONDS,
@@ -93,27 +93,6 @@ def observe_ingest(timings: IngestTimings) -> None:
     if timings.store is not None:
         STORE_SECONDS.observe(timings.store)
         REPORTS.labels(timings.channel, timings.level).inc()
-
-
-async def submit_report(
-    *,
-    db: Database,
-    writer: GroupWriter,
-    principal: Principal,
-    submission: Submission,
-    analyzer: Analyzer,
-    policy: IngestPolicy,
-    now: datetime | None = None,
-) -> SubmitResult:
-    """Store and answer one report; a retry (same key or reference) gets the first result back."""
-    now = now or utcnow()
-    # Retries are rare: analyse and insert first, and let the unique constraints catch a retry.
-    analysis, timings = await analyze_submission(analyzer, submission, now)
-    pending = pending_report(principal, submission, analysis, now=now, policy=policy)
-    prepared = PreparedReport(principal, submission, pending, timings)
-    stored_from = time.perf_counter()
-    outcome = await writer.write(pending)
-    return await settle_report(db, prepared, outcome, stored_in=time.perf_counter() - stored_from)
 
 
 @dataclass(frozen=True)

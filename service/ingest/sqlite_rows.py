@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.dialects.sqlite.base import SQLiteDialect
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from service.ingest.driver_values import Converter, value_converters
+from service.ingest.driver_values import Converter, shared_keys, value_converters
 
 
 # A report's rows carry the same few timestamps (received, seen, queued: one `now`), and strftime costs as
@@ -71,8 +71,8 @@ def fast_insert(table: Table, keys: tuple[str, ...]) -> FastInsert | None:
 
 def insert_with_driver(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert the rows in the connection's transaction."""
-    keys = tuple(rows[0])
-    insert = fast_insert(table, keys) if all(tuple(row) == keys for row in rows) else None
+    keys = shared_keys(rows)
+    insert = fast_insert(table, keys) if keys is not None else None
     if insert is None:
         connection.execute(table.insert(), list(rows))
         return
