@@ -19,6 +19,7 @@ import json
 import statistics
 import sys
 import tempfile
+import urllib.request
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -73,26 +74,54 @@ def main() -> None:
         env = triage_env(var_dir=Path(tmp), database_url=database_url, redis_url=args.redis_url, **extra)
         key = run_triage("keys", "create", "--name", f"bench-{Path(tmp).name}", env=env).strip()
         with serving_process("--no-worker", env=env) as (base_url, server):
-            asyncio.run(_rounds(base_url, key, args, ServerCpu(server.pid)))
+            asyncio.run(_rounds(base_url, key, args, ServerCpu(server.pid, base_url)))
+
+
+# Reports stored, group commits made, and the seconds reports waited for their commit.
+COMMIT_METRICS = (
+    "triage_writer_batch_reports_sum",
+    "triage_writer_batch_reports_count",
+    "triage_store_seconds_sum",
+)
 
 
 class ServerCpu:
-    """CPU seconds of the API process and of the intake processes it started."""
+    """CPU seconds of the API process and of the intake processes it started, and the commits they made."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, base_url: str) -> None:
         self.pid = pid
+        self.base_url = base_url
+
+    def commits(self) -> tuple[float, float, float]:
+        """COMMIT_METRICS so far, from the writer's histograms in /metrics."""
+        with urllib.request.urlopen(f"{self.base_url}/metrics") as response:
+            text = response.read().decode()
+        reports, commits, waited = (float(_metric(text, name)) for name in COMMIT_METRICS)
+        return reports, commits, waited
 
     def seconds(self) -> tuple[float, float]:
         intakes = [child for child, command in descendants(self.pid) if "intake" in command]
         return cpu_seconds(self.pid), sum(cpu_seconds(pid) for pid in intakes)
 
 
+def _metric(text: str, name: str) -> str:
+    return next(line.split()[-1] for line in text.splitlines() if line.startswith(name + " "))
+
+
 async def _measured(
-    cpu: ServerCpu, load: Awaitable[LoadResult], per_request: list[tuple[float, float]]
+    cpu: ServerCpu,
+    load: Awaitable[LoadResult],
+    per_request: list[tuple[float, float]],
+    per_commit: list[tuple[float, float]] | None = None,
 ) -> LoadResult:
+    commits_before = cpu.commits()
     api_before, intake_before = cpu.seconds()
     result = await load
     api_after, intake_after = cpu.seconds()
+    after = cpu.commits()
+    reports, commits, waited = (after[n] - commits_before[n] for n in range(3))
+    if per_commit is not None and commits:
+        per_commit.append((reports / commits, waited * 1000 / reports))
     per_request.append(
         (
             (api_after - api_before) * 1000 / result.requests,
@@ -110,6 +139,7 @@ async def _rounds(base_url: str, key: str, args: argparse.Namespace, cpu: Server
     ingests: list[LoadResult] = []
     echo_cpu: list[tuple[float, float]] = []
     ingest_cpu: list[tuple[float, float]] = []
+    per_commit: list[tuple[float, float]] = []
     await run_load(
         "warm-up",
         host,
@@ -136,13 +166,17 @@ async def _rounds(base_url: str, key: str, args: argparse.Namespace, cpu: Server
             )
 
         echoes.append(await _measured(cpu, load("echo ceiling", echo), echo_cpu))
-        ingests.append(await _measured(cpu, load("ingest", ingest), ingest_cpu))
+        ingests.append(await _measured(cpu, load("ingest", ingest), ingest_cpu, per_commit))
         print(echoes[-1].line())
         print(ingests[-1].line())
     if args.batch_lines:
         await _batches(host, int(port), key, args, first=len(bodies))
     _summary(echoes, ingests, args)
     _print_cpu(echo_cpu, ingest_cpu)
+    if per_commit:
+        size = statistics.median(size for size, _ in per_commit)
+        wait = statistics.median(wait for _, wait in per_commit)
+        print(f"group commit : {size:.1f} reports per commit, each report waits {wait:.2f} ms for its commit")
 
 
 def _print_cpu(echo_cpu: list[tuple[float, float]], ingest_cpu: list[tuple[float, float]]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from enum import Enum
 
 from sqlalchemy.exc import IntegrityError
@@ -29,10 +30,48 @@ class Outcome(Enum):
 
 
 Waiting = tuple[PendingReport, "asyncio.Future[Outcome]"]
+RetryKey = tuple[str, int, str]
+
+
+@dataclass(frozen=True)
+class _InFlight:
+    """A batch being committed: what identifies a retry of its reports, and when it is done."""
+
+    keys: frozenset[RetryKey]
+    done: asyncio.Future[None]
+
+
+def retry_keys(batch: Sequence[PendingReport]) -> frozenset[RetryKey]:
+    """What makes another report a retry of one of these: its reporter's reference or Idempotency-Key."""
+    keys = set()
+    for pending in batch:
+        report = pending.report
+        for kind in ("reference", "idempotency_key"):
+            if report[kind] is not None:
+                keys.add((kind, report["reporter_id"], report[kind]))
+    return frozenset(keys)
+
+
+async def outcomes_of(futures: Sequence[asyncio.Future[Outcome]]) -> list[Outcome | Exception]:
+    """Each report's outcome, or the exception that kept it from being stored."""
+    outcomes: list[Outcome | Exception] = []
+    # Awaited one by one, not gathered: a batch's futures are resolved together, so the caller wakes once
+    # (a gather takes two more turns of the loop).
+    for future in futures:
+        try:
+            outcomes.append(await future)
+        except Exception as exc:
+            outcomes.append(exc)
+    return outcomes
 
 
 class GroupWriter:
     """Group commit on the event loop: reports that arrive while a batch commits go in the next batch.
+
+    On PostgreSQL that next batch need not wait for the last one's answer: up to `parallel` batches commit
+    at once, each on a connection of its own, so a batch held up (by a lock, a slow fsync) holds up no other.
+    A batch with a retry of a report in flight waits for that report's batch, so that of two copies the
+    first one sent is the one stored (and the line order of a batch request holds).
 
     The callers' futures are resolved on the loop itself, so a report costs no cross-thread wake-up of its
     own; how a batch is committed from the loop is `service.ingest.loop_commit`'s business.
@@ -44,29 +83,41 @@ class GroupWriter:
         self.on_batch = on_batch
         self._loop_commit = loop_commit_for(db)
         self._waiting: list[Waiting] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._flushers: set[asyncio.Task[None]] = set()
+        self._in_flight: list[_InFlight] = []
 
     async def write(self, pending: PendingReport) -> Outcome:
         """Store one report; returns once its transaction has committed."""
         return await self._enqueue([pending])[0]
 
-    async def write_many(self, batch: Sequence[PendingReport]) -> list[Outcome | BaseException]:
+    async def write_many(self, batch: Sequence[PendingReport]) -> list[Outcome | Exception]:
         """Store several reports (in one transaction unless a retry among them splits it); each one's
         outcome, or the exception that kept it from being stored."""
-        return await asyncio.gather(*self._enqueue(batch), return_exceptions=True)
+        return await outcomes_of(self.submit(batch))
+
+    def submit(self, batch: Sequence[PendingReport]) -> list[asyncio.Future[Outcome]]:
+        """Queue several reports for the next batch; each one's future tells its outcome (outcomes_of)."""
+        return self._enqueue(batch)
+
+    @property
+    def committing(self) -> bool:
+        """Whether a batch is being committed now."""
+        return bool(self._flushers)
 
     def _enqueue(self, batch: Sequence[PendingReport]) -> list[asyncio.Future[Outcome]]:
         loop = asyncio.get_running_loop()
         futures: list[asyncio.Future[Outcome]] = [loop.create_future() for _ in batch]
         self._waiting.extend(zip(batch, futures, strict=True))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
+        if len(self._flushers) < self._loop_commit.parallel:
+            flusher = asyncio.create_task(self._flush())
+            self._flushers.add(flusher)
+            flusher.add_done_callback(self._flushers.discard)
         return futures
 
     async def drain(self) -> None:
         """Wait for every queued report to be written, then let go of the connections (at shutdown)."""
-        if self._flusher is not None:
-            await self._flusher
+        while self._flushers:
+            await asyncio.gather(*self._flushers)
         await self._loop_commit.close()
 
     async def _flush(self) -> None:
@@ -74,7 +125,7 @@ class GroupWriter:
             batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
             self.on_batch(len(batch))
             try:
-                outcomes = await self._commit_on_loop([pending for pending, _ in batch])
+                outcomes = await self._commit_in_turn([pending for pending, _ in batch])
             except Exception as exc:  # the callers get the error; the next batch is tried afresh
                 outcomes = [exc] * len(batch)
             for (_, future), outcome in zip(batch, outcomes, strict=True):
@@ -84,6 +135,19 @@ class GroupWriter:
                     future.set_result(outcome)
                 else:
                     future.set_exception(outcome)
+
+    async def _commit_in_turn(self, batch: Sequence[PendingReport]) -> list[Outcome | Exception]:
+        """Commit the batch once no batch in flight holds a report it has a retry of."""
+        keys = retry_keys(batch)
+        for earlier in [flight for flight in self._in_flight if flight.keys & keys]:
+            await earlier.done
+        flight = _InFlight(keys, asyncio.get_running_loop().create_future())
+        self._in_flight.append(flight)
+        try:
+            return await self._commit_on_loop(batch)
+        finally:
+            self._in_flight.remove(flight)
+            flight.done.set_result(None)
 
     async def _commit_on_loop(self, batch: Sequence[PendingReport]) -> list[Outcome | Exception]:
         try:

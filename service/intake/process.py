@@ -91,6 +91,7 @@ class IntakeServer:
         self.batches = batches
         self._inbox: list[tuple[dict[str, Any], bytes]] = []
         self._dispatcher: asyncio.Task[None] | None = None
+        self._round_waiting: asyncio.Future[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._protocol: FrameProtocol | None = None
 
@@ -120,6 +121,9 @@ class IntakeServer:
             self._start(self._reload_rules(header, payload))
             return
         self._inbox.append((header, payload))
+        waiting = self._round_waiting
+        if waiting is not None and not waiting.done() and len(self._inbox) >= REPORTS_PER_ROUND:
+            waiting.set_result(None)
         if self._dispatcher is None or self._dispatcher.done():
             self._dispatcher = self._start(self._dispatch())
 
@@ -130,12 +134,30 @@ class IntakeServer:
         return task
 
     async def _dispatch(self) -> None:
-        """Answer rounds while reports wait; the frames that come in meanwhile make the next round."""
+        """Answer rounds while reports wait; the frames that come in meanwhile make the next round.
+
+        The next round starts once this one is answered, or sooner, while its commit is in flight, if a
+        whole round is already waiting: a commit on PostgreSQL is a wait of 1-3 ms, and at 32 connections
+        the intake spent it idle while reports queued. Only a whole round is worth it: started with fewer,
+        rounds shrink, and so do commits, for no gain (bench/ingest.py, 16 connections).
+        """
+        loop = asyncio.get_running_loop()
         while self._inbox:
-            await self._answer_round(self._take_round())
+            handed = loop.create_future()
+            round_task = self._start(self._answer_round(self._take_round(), handed))
+            await asyncio.wait([handed, round_task], return_when=asyncio.FIRST_COMPLETED)
+            if not round_task.done() and len(self._inbox) < REPORTS_PER_ROUND:
+                await self._round_or_inbox_full(round_task)
             # A turn of the loop between rounds: the answers go out now, not after the next round's analyses,
             # and the reports that came in meanwhile join the inbox.
             await asyncio.sleep(0)
+
+    async def _round_or_inbox_full(self, round_task: asyncio.Task[None]) -> None:
+        self._round_waiting = asyncio.get_running_loop().create_future()
+        try:
+            await asyncio.wait([self._round_waiting, round_task], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._round_waiting = None
 
     def _take_round(self) -> list[tuple[dict[str, Any], bytes]]:
         bulk = self._inbox[0][0].get("bulk", False)
@@ -147,9 +169,11 @@ class IntakeServer:
         taken, self._inbox[:count] = self._inbox[:count], []
         return taken
 
-    async def _answer_round(self, frames: list[tuple[dict[str, Any], bytes]]) -> None:
+    async def _answer_round(
+        self, frames: list[tuple[dict[str, Any], bytes]], handed: asyncio.Future[None]
+    ) -> None:
         requests = [request_from(header, payload) for header, payload in frames]
-        answers = await answer_round(self.parts, requests)
+        answers = await answer_round(self.parts, requests, on_handed=lambda: handed.set_result(None))
         for (header, _), answer in zip(frames, answers, strict=True):
             self._send(*self._reply(header["id"], answer))
 

@@ -1,5 +1,5 @@
-"""The group writer on PostgreSQL sends a batch as one statement, stores what SQLAlchemy would, and outlives
-a dropped connection."""
+"""The group writer on PostgreSQL sends a batch as one statement, stores what SQLAlchemy would, outlives
+a dropped connection, and commits a batch while another one waits."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import asyncio
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from service.analysis.pipeline import Analyzer
 from service.db import Base, Database
+from service.ids import new_id
 from service.ingest.loop_commit import PostgresCommit
 from service.ingest.pg_rows import statement, unnest_insert
+from service.ingest.rows import PendingReport
 from service.ingest.writer import GroupWriter, Outcome
 from tests.unit.ingest.test_writer import TABLES, mixed_batch, replace_contents, rows, stored
 
@@ -84,4 +86,66 @@ def test_a_batch_after_the_server_dropped_the_writers_connection_is_stored(
         return [first, second]
 
     assert asyncio.run(write_around_a_dropped_connection()) == [Outcome.CREATED, Outcome.CREATED]
+    assert stored(db) == 2
+
+
+def hold_reference(db: Database, pending: PendingReport) -> Connection:
+    """An open transaction that has inserted a report with the same reporter and reference: a batch that holds
+    `pending` waits on the unique key until this transaction ends."""
+    holder = db.engine.connect()
+    holder.begin()
+    copy = {**pending.report, "id": new_id(), "case_id": None}
+    holder.execute(Base.metadata.tables["reports"].insert().values(copy))
+    return holder
+
+
+def test_a_batch_held_up_on_a_lock_holds_up_no_other(db: Database, analyzer: Analyzer) -> None:
+    postgres_only(db)
+    writer = GroupWriter(db)
+    held, free = rows(db, analyzer, "held"), rows(db, analyzer, "free")
+    holder = hold_reference(db, held)
+
+    async def scenario() -> tuple[Outcome, Outcome]:
+        first = asyncio.create_task(writer.write(held))
+        await asyncio.sleep(0.3)  # its batch has gone, and waits on the other transaction
+        assert not first.done()
+        second = await asyncio.wait_for(writer.write(free), 10)  # committed meanwhile, on another connection
+        assert not first.done()
+        holder.rollback()
+        outcome = await asyncio.wait_for(first, 10)
+        await writer.drain()
+        return outcome, second
+
+    try:
+        assert asyncio.run(scenario()) == (Outcome.CREATED, Outcome.CREATED)
+    finally:
+        holder.close()
+    assert stored(db) == 2
+
+
+def test_of_two_copies_in_batches_in_flight_at_once_the_first_sent_is_stored(
+    db: Database, analyzer: Analyzer
+) -> None:
+    postgres_only(db)
+    writer = GroupWriter(db)
+    held, first, retry = (rows(db, analyzer, reference) for reference in ("held", "twice", "twice"))
+    holder = hold_reference(db, held)
+
+    async def scenario() -> tuple[list[Outcome | Exception], Outcome]:
+        # The first batch waits on the other transaction at its first row, before it reaches `first`.
+        earlier = asyncio.create_task(writer.write_many([held, first]))
+        await asyncio.sleep(0.3)
+        later = asyncio.create_task(writer.write(retry))
+        await asyncio.sleep(0.3)
+        assert not later.done(), "the copy sent later waits for the batch with the first copy"
+        holder.rollback()
+        outcomes = await asyncio.wait_for(earlier, 10)
+        outcome = await asyncio.wait_for(later, 10)
+        await writer.drain()
+        return outcomes, outcome
+
+    try:
+        assert asyncio.run(scenario()) == ([Outcome.CREATED, Outcome.CREATED], Outcome.DUPLICATE)
+    finally:
+        holder.close()
     assert stored(db) == 2

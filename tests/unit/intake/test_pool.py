@@ -15,17 +15,18 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from service.analysis.pipeline import Analyzer
 from service.app import create_app
 from service.auth.service import Principal
 from service.config import Settings
-from service.db import Database
+from service.db import Database, utcnow
+from service.ids import new_id
 from service.ingest.models import Report
 from service.intake.answer import ReportRequest
 from service.intake.pool import IntakeLost, IntakePool
-from service.intake.process import principal_fields
+from service.intake.process import REPORTS_PER_ROUND, principal_fields
 from service.metrics.instruments import REGISTRY
 from service.runtime import build_analyzer
 from tests.conftest import FILES, REPO, new_key
@@ -273,6 +274,67 @@ def test_on_sqlite_an_intake_process_commits_a_burst_in_rounds_of_eight(
         assert max(singles) <= 8
         assert max(lines) > 8
     assert stored_reports(db) == 24
+
+
+def hold_reference(db: Database, principal: Principal, reference: str) -> Connection:
+    """An open transaction that has stored a report under this reporter and reference: another report with
+    them waits on the unique key until the transaction ends."""
+    holder = db.engine.connect()
+    holder.begin()
+    row = {
+        "id": new_id(),
+        "reporter_id": principal.reporter_id,
+        "reference": reference,
+        "request_hash": "0" * 64,
+        "channel": "sms",
+        "content_type": "application/json",
+        "raw": b"{}",
+        "analysis": {},
+        "ruleset_version": "held",
+        "score": 0.0,
+        "level": "low",
+        "received_at": utcnow(),
+    }
+    holder.execute(Report.__table__.insert().values(row))
+    return holder
+
+
+def test_on_postgresql_a_round_held_up_at_its_commit_holds_up_no_other_round(
+    settings: Settings, database_url: str, db: Database, analyzer: Analyzer
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite commits one batch at a time")
+    principal = principal_of(db)
+    threat = json.loads((FILES / "reports" / "sms_threat.json").read_text())
+    header = {"principal": principal_fields(principal), "content_type": "application/json"}
+
+    def body(reference: str) -> bytes:
+        return json.dumps({**threat, "reference": reference}).encode()
+
+    holder = hold_reference(db, principal, "held")
+
+    async def scenario() -> tuple[list[int], int]:
+        pool = IntakePool(pool_settings(settings, database_url, 1), 1, rules=analyzer.rules)
+        await pool.start()
+        try:
+            link = pool.links[0]
+            held = asyncio.create_task(link.request(header, body("held")))
+            await asyncio.sleep(0.5)  # its round's commit has gone, and waits on the other transaction
+            assert not held.done()
+            others = [link.request(header, body(f"other-{n}")) for n in range(REPORTS_PER_ROUND)]
+            replies = await asyncio.wait_for(asyncio.gather(*others), 30)
+            assert not held.done()
+            holder.rollback()
+            reply, _ = await asyncio.wait_for(held, 30)
+            return [reply["status"] for reply, _ in replies], reply["status"]
+        finally:
+            await pool.stop()
+
+    try:
+        assert asyncio.run(scenario()) == ([201] * REPORTS_PER_ROUND, 201)
+    finally:
+        holder.close()
+    assert stored_reports(db) == REPORTS_PER_ROUND + 1
 
 
 def test_a_hung_intake_process_is_killed_after_the_timeout_and_replaced(
