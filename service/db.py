@@ -89,9 +89,12 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     return engine
 
 
-def make_async_engine(url: str, *, pool_size: int = 1) -> AsyncEngine:
+def make_async_engine(url: str, *, pool_size: int = 1, max_overflow: int | None = None) -> AsyncEngine:
     """An asyncio engine on PostgreSQL (psycopg's async connection), for work done on the event loop."""
-    engine = create_async_engine(url, **_postgres_options(pool_size))
+    options = _postgres_options(pool_size)
+    if max_overflow is not None:
+        options["max_overflow"] = max_overflow
+    engine = create_async_engine(url, **options)
     event.listen(engine.sync_engine, "handle_error", _without_values)
     return engine
 

@@ -111,7 +111,9 @@ class PostgresCommit:
         # do) gets new ones.
         loop = asyncio.get_running_loop()
         if self._engine is None or self._loop is not loop:
-            self._engine, self._loop, self._idle = make_async_engine(self.url), loop, []
+            # A connection kept for each batch in flight, and one more for a batch only SQLAlchemy writes.
+            engine = make_async_engine(self.url, pool_size=self.parallel, max_overflow=1)
+            self._engine, self._loop, self._idle = engine, loop, []
         return self._engine
 
 

@@ -149,3 +149,22 @@ def test_of_two_copies_in_batches_in_flight_at_once_the_first_sent_is_stored(
     finally:
         holder.close()
     assert stored(db) == 2
+
+
+def test_a_batch_only_sqlalchemy_writes_commits_beside_the_connections_kept(
+    db: Database, analyzer: Analyzer
+) -> None:
+    postgres_only(db)
+    commit = PostgresCommit(db.url)
+    odd, plain = rows(db, analyzer, "odd"), rows(db, analyzer, "plain")
+    del odd.report["victim_hash"]  # rows with different keys: not one unnest() statement
+    assert statement([odd, plain]) is None
+
+    async def scenario() -> None:
+        # Two batches at once: the writer keeps a connection for each.
+        await asyncio.gather(*(commit.commit([rows(db, analyzer, f"kept-{n}")]) for n in range(2)))
+        await asyncio.wait_for(commit.commit([odd, plain]), 10)
+        await commit.close()
+
+    asyncio.run(scenario())
+    assert stored(db) == 4
