@@ -215,18 +215,18 @@ def _summary(echoes: list[LoadResult], ingests: list[LoadResult], args: argparse
     print(f"ingest       : {ingest_rate:8.0f} reports/s  {_latency(ingests)}   non-201: {failures}")
     print(f"ratio        : {ingest_rate / echo_rate:.0%} of the echo ceiling")
     if args.json:
-        _write_json(args.json, echoes, ingests, database)
+        _write_json(args.json, echoes, ingests, f"{args.concurrency} connections, {database}")
 
 
-def _write_json(path: Path, echoes: list[LoadResult], ingests: list[LoadResult], database: str) -> None:
-    """Per-round figures for bench/run_all.py."""
-    where = f"1 KB SMS reports over loopback, {database}"
+def _write_json(path: Path, echoes: list[LoadResult], ingests: list[LoadResult], load: str) -> None:
+    """Per-round figures for bench/run_all.py; `load` names the connections and the database."""
+    where = f"1 KB SMS reports over loopback, {load}"
     figures = [
         {"name": f"Ingest, {where}", "unit": "reports/s", "values": [r.rate for r in ingests]},
         {"name": f"Ingest, {where}", "unit": "p50 ms", "values": [r.percentile(0.5) for r in ingests]},
         {"name": f"Ingest, {where}", "unit": "p99 ms", "values": [r.percentile(0.99) for r in ingests]},
-        {"name": f"Echo ceiling, {database}", "unit": "req/s", "values": [r.rate for r in echoes]},
-        {"name": f"Ingest vs echo ceiling, {database}", "unit": "ratio",
+        {"name": f"Echo ceiling, {load}", "unit": "req/s", "values": [r.rate for r in echoes]},
+        {"name": f"Ingest vs echo ceiling, {load}", "unit": "ratio",
          "values": [i.rate / e.rate for i, e in zip(ingests, echoes, strict=True)]},
     ]  # fmt: skip
     path.write_text(json.dumps({"figures": figures}, indent=2))

@@ -2,8 +2,9 @@
 
     python bench/run_all.py [--corpus DIR] [--rounds 3] [--output bench/results.md] [--quick] [--dry-run]
 
-Runs bench/ingest.py, email_parse.py, sms_analysis.py, scoring.py, pipeline.py and peers.py with `--json`,
-then writes a Markdown table (machine, versions, date; per figure the median and min-max over the rounds).
+Runs bench/ingest.py (at 16 and at 32 connections), email_parse.py, sms_analysis.py, scoring.py,
+pipeline.py and peers.py with `--json`, then writes a Markdown table (machine, versions, date; per figure
+the median and min-max over the rounds).
 Scripts with rounds of their own (ingest, peers) get --rounds; the others run --rounds times. pipeline.py
 takes minutes, so it runs --long-runs times (1 by default). With BENCH_POSTGRES_URL set, ingest and
 pipeline use a fresh database on that server, dropped afterwards (SQLite otherwise); BENCH_REDIS_URL, when
@@ -66,6 +67,8 @@ def plan(args: argparse.Namespace) -> list[Step]:
     if os.environ.get("BENCH_REDIS_URL"):
         services += ["--redis-url", os.environ["BENCH_REDIS_URL"]]
     peers_extra = ["--require-peers"] if args.require_peers else []
+    # 32 connections as well: there enough reports wait for a round to be analysed while the last one commits.
+    deep_ingest = ["--rounds", str(rounds), "--concurrency", "32", "--batch-lines", "0", *services]
     if quick:
         steps = [
             Step("ingest", ["--requests", "50", "--concurrency", "4", "--rounds", "1", *services], 1),
@@ -79,6 +82,7 @@ def plan(args: argparse.Namespace) -> list[Step]:
     else:
         steps = [
             Step("ingest", ["--rounds", str(rounds), *services], 1),
+            Step("ingest", deep_ingest, 1),
             Step("email_parse", [corpus, "--stdlib"], rounds),
             Step("sms_analysis", [], rounds),
             Step("scoring", [str(ROOT / "rules")], rounds),

@@ -98,8 +98,9 @@ def test_ingest_runs_one_small_round(tmp_path: Path) -> None:
     assert intake > 0  # the intake process's CPU is counted: it does most of the work
     assert abs(total - api - intake) < 0.002
     found = figures(tmp_path / "f")
-    assert found[("Ingest, 1 KB SMS reports over loopback, SQLite", "reports/s")][0] > 0
-    assert ("Echo ceiling, SQLite", "req/s") in found
+    assert found[("Ingest, 1 KB SMS reports over loopback, 2 connections, SQLite", "reports/s")][0] > 0
+    assert ("Echo ceiling, 2 connections, SQLite", "req/s") in found
+    assert "reports per commit" in done.stdout
 
 
 def test_pipeline_runs_tiny(tmp_path: Path) -> None:
