@@ -137,13 +137,15 @@ class GroupWriter:
                     future.set_exception(outcome)
 
     async def _commit_in_turn(self, batch: Sequence[PendingReport]) -> list[Outcome | Exception]:
-        """Commit the batch once no batch in flight holds a report it has a retry of."""
+        """Commit the batch once no batch taken before it holds a report it has a retry of."""
         keys = retry_keys(batch)
-        for earlier in [flight for flight in self._in_flight if flight.keys & keys]:
-            await earlier.done
         flight = _InFlight(keys, asyncio.get_running_loop().create_future())
+        # Registered as it is taken, before any wait: a batch taken later waits for this one in turn.
+        earlier = [other for other in self._in_flight if other.keys & keys]
         self._in_flight.append(flight)
         try:
+            for other in earlier:
+                await other.done
             return await self._commit_on_loop(batch)
         finally:
             self._in_flight.remove(flight)
