@@ -114,14 +114,15 @@ async def _measured(
     per_request: list[tuple[float, float]],
     per_commit: list[tuple[float, float]] | None = None,
 ) -> LoadResult:
-    commits_before = cpu.commits()
+    commits_before = cpu.commits() if per_commit is not None else None
     api_before, intake_before = cpu.seconds()
     result = await load
     api_after, intake_after = cpu.seconds()
-    after = cpu.commits()
-    reports, commits, waited = (after[n] - commits_before[n] for n in range(3))
-    if per_commit is not None and commits:
-        per_commit.append((reports / commits, waited * 1000 / reports))
+    if per_commit is not None and commits_before is not None:
+        after = cpu.commits()
+        reports, commits, waited = (after[n] - commits_before[n] for n in range(3))
+        if commits:
+            per_commit.append((reports / commits, waited * 1000 / reports))
     per_request.append(
         (
             (api_after - api_before) * 1000 / result.requests,

@@ -88,23 +88,20 @@ class GroupWriter:
 
     async def write(self, pending: PendingReport) -> Outcome:
         """Store one report; returns once its transaction has committed."""
-        return await self._enqueue([pending])[0]
+        return await self.submit([pending])[0]
 
     async def write_many(self, batch: Sequence[PendingReport]) -> list[Outcome | Exception]:
         """Store several reports (in one transaction unless a retry among them splits it); each one's
         outcome, or the exception that kept it from being stored."""
         return await outcomes_of(self.submit(batch))
 
-    def submit(self, batch: Sequence[PendingReport]) -> list[asyncio.Future[Outcome]]:
-        """Queue several reports for the next batch; each one's future tells its outcome (outcomes_of)."""
-        return self._enqueue(batch)
-
     @property
     def committing(self) -> bool:
         """Whether a batch is being committed now."""
         return bool(self._flushers)
 
-    def _enqueue(self, batch: Sequence[PendingReport]) -> list[asyncio.Future[Outcome]]:
+    def submit(self, batch: Sequence[PendingReport]) -> list[asyncio.Future[Outcome]]:
+        """Queue several reports for the next batch; each one's future tells its outcome (outcomes_of)."""
         loop = asyncio.get_running_loop()
         futures: list[asyncio.Future[Outcome]] = [loop.create_future() for _ in batch]
         self._waiting.extend(zip(batch, futures, strict=True))

@@ -10,11 +10,10 @@ import pytest
 from sqlalchemy import Connection, text
 
 from service.analysis.pipeline import Analyzer
-from service.db import Base, Database
+from service.db import Base, Database, utcnow
 from service.ids import new_id
 from service.ingest.loop_commit import PostgresCommit
 from service.ingest.pg_rows import statement, unnest_insert
-from service.ingest.rows import PendingReport
 from service.ingest.writer import GroupWriter, Outcome
 from tests.unit.ingest.test_writer import TABLES, mixed_batch, replace_contents, rows, stored
 
@@ -89,13 +88,26 @@ def test_a_batch_after_the_server_dropped_the_writers_connection_is_stored(
     assert stored(db) == 2
 
 
-def hold_reference(db: Database, pending: PendingReport) -> Connection:
-    """An open transaction that has inserted a report with the same reporter and reference: a batch that holds
-    `pending` waits on the unique key until this transaction ends."""
+def hold_reference(db: Database, reporter_id: int, reference: str) -> Connection:
+    """An open transaction that has stored a report under this reporter and reference: another report with
+    them waits on the unique key until the transaction ends."""
     holder = db.engine.connect()
     holder.begin()
-    copy = {**pending.report, "id": new_id(), "case_id": None}
-    holder.execute(Base.metadata.tables["reports"].insert().values(copy))
+    row = {
+        "id": new_id(),
+        "reporter_id": reporter_id,
+        "reference": reference,
+        "request_hash": "0" * 64,
+        "channel": "sms",
+        "content_type": "application/json",
+        "raw": b"{}",
+        "analysis": {},
+        "ruleset_version": "held",
+        "score": 0.0,
+        "level": "low",
+        "received_at": utcnow(),
+    }
+    holder.execute(Base.metadata.tables["reports"].insert().values(row))
     return holder
 
 
@@ -103,7 +115,7 @@ def test_a_batch_held_up_on_a_lock_holds_up_no_other(db: Database, analyzer: Ana
     postgres_only(db)
     writer = GroupWriter(db)
     held, free = rows(db, analyzer, "held"), rows(db, analyzer, "free")
-    holder = hold_reference(db, held)
+    holder = hold_reference(db, held.report["reporter_id"], "held")
 
     async def scenario() -> tuple[Outcome, Outcome]:
         first = asyncio.create_task(writer.write(held))
@@ -129,7 +141,7 @@ def test_of_two_copies_in_batches_in_flight_at_once_the_first_sent_is_stored(
     postgres_only(db)
     writer = GroupWriter(db)
     held, first, retry = (rows(db, analyzer, reference) for reference in ("held", "twice", "twice"))
-    holder = hold_reference(db, held)
+    holder = hold_reference(db, held.report["reporter_id"], "held")
 
     async def scenario() -> tuple[list[Outcome | Exception], Outcome]:
         # The first batch waits on the other transaction at its first row, before it reaches `first`.

@@ -15,14 +15,13 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, func, select
+from sqlalchemy import func, select
 
 from service.analysis.pipeline import Analyzer
 from service.app import create_app
 from service.auth.service import Principal
 from service.config import Settings
-from service.db import Database, utcnow
-from service.ids import new_id
+from service.db import Database
 from service.ingest.models import Report
 from service.intake.answer import ReportRequest
 from service.intake.pool import IntakeLost, IntakePool
@@ -30,6 +29,7 @@ from service.intake.process import REPORTS_PER_ROUND, principal_fields
 from service.metrics.instruments import REGISTRY
 from service.runtime import build_analyzer
 from tests.conftest import FILES, REPO, new_key
+from tests.unit.ingest.test_pg_writer import hold_reference
 
 pytestmark = pytest.mark.slow
 STORED_ONLY = ("id", "received_at", "case_id")  # what differs between two stored copies of one report
@@ -276,29 +276,6 @@ def test_on_sqlite_an_intake_process_commits_a_burst_in_rounds_of_eight(
     assert stored_reports(db) == 24
 
 
-def hold_reference(db: Database, principal: Principal, reference: str) -> Connection:
-    """An open transaction that has stored a report under this reporter and reference: another report with
-    them waits on the unique key until the transaction ends."""
-    holder = db.engine.connect()
-    holder.begin()
-    row = {
-        "id": new_id(),
-        "reporter_id": principal.reporter_id,
-        "reference": reference,
-        "request_hash": "0" * 64,
-        "channel": "sms",
-        "content_type": "application/json",
-        "raw": b"{}",
-        "analysis": {},
-        "ruleset_version": "held",
-        "score": 0.0,
-        "level": "low",
-        "received_at": utcnow(),
-    }
-    holder.execute(Report.__table__.insert().values(row))
-    return holder
-
-
 def test_on_postgresql_a_round_held_up_at_its_commit_holds_up_no_other_round(
     settings: Settings, database_url: str, db: Database, analyzer: Analyzer
 ) -> None:
@@ -311,7 +288,7 @@ def test_on_postgresql_a_round_held_up_at_its_commit_holds_up_no_other_round(
     def body(reference: str) -> bytes:
         return json.dumps({**threat, "reference": reference}).encode()
 
-    holder = hold_reference(db, principal, "held")
+    holder = hold_reference(db, principal.reporter_id, "held")
 
     async def scenario() -> tuple[list[int], int]:
         pool = IntakePool(pool_settings(settings, database_url, 1), 1, rules=analyzer.rules)
