@@ -14,7 +14,6 @@ per request (the API process and its intake processes, from /proc), which says w
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import statistics
 import sys
@@ -25,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.httpload import LoadResult, http_post, run_load
+from bench.httpload import LoadResult, http_post, run, run_load
 from bench.load import cpu_seconds
 from tests.integration.server import descendants, run_triage, serving_process, triage_env
 
@@ -74,7 +73,7 @@ def main() -> None:
         env = triage_env(var_dir=Path(tmp), database_url=database_url, redis_url=args.redis_url, **extra)
         key = run_triage("keys", "create", "--name", f"bench-{Path(tmp).name}", env=env).strip()
         with serving_process("--no-worker", env=env) as (base_url, server):
-            asyncio.run(_rounds(base_url, key, args, ServerCpu(server.pid, base_url)))
+            run(_rounds(base_url, key, args, ServerCpu(server.pid, base_url)))
 
 
 # Reports stored, group commits made, and the seconds reports waited for their commit.
