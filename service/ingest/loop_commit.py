@@ -30,6 +30,7 @@ from service.ingest.pg_rows import insert_batch, statement
 from service.ingest.rows import PendingReport, commit_blocking, insert_rows
 
 log = logging.getLogger(__name__)
+DriverConnection = psycopg.AsyncConnection[Any]
 
 
 class LoopCommit(Protocol):
@@ -70,7 +71,9 @@ class PostgresCommit:
         self.url = url
         self._engine: AsyncEngine | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._idle: list[AsyncConnection] = []  # one per batch that may be in flight at once
+        # One per batch that may be in flight at once, each beside its psycopg connection: asking SQLAlchemy
+        # for that again on every batch is a greenlet switch each time.
+        self._idle: list[tuple[AsyncConnection, DriverConnection]] = []
 
     async def commit(self, batch: Sequence[PendingReport]) -> None:
         single = statement(batch)
@@ -83,24 +86,23 @@ class PostgresCommit:
         except OperationalError:  # the link failed: once more, on a fresh connection
             await self._send(single)
 
-    async def _send(self, single: tuple[str, list[list[Any]]]) -> None:
+    async def _send(self, single: tuple[str, list[Any]]) -> None:
         engine = self._engine_of_this_loop()
-        connection = self._idle.pop() if self._idle else await engine.connect()
+        connection, driver = self._idle.pop() if self._idle else await _connect(engine)
         try:
-            raw = await connection.get_raw_connection()
-            await insert_batch(cast("psycopg.AsyncConnection[Any]", raw.driver_connection), single)
+            await insert_batch(driver, single)
         except IntegrityError:
-            self._idle.append(connection)
+            self._idle.append((connection, driver))
             raise  # the statement failed whole and the link is sound
         except BaseException:
             await _drop(connection)
             raise
         if self._engine is engine:
-            self._idle.append(connection)
+            self._idle.append((connection, driver))
 
     async def close(self) -> None:
         idle, self._idle = self._idle, []
-        for connection in idle:
+        for connection, _ in idle:
             await _drop(connection)
         if self._engine is not None:
             await self._engine.dispose()
@@ -115,6 +117,16 @@ class PostgresCommit:
             engine = make_async_engine(self.url, pool_size=self.parallel, max_overflow=1)
             self._engine, self._loop, self._idle = engine, loop, []
         return self._engine
+
+
+async def _connect(engine: AsyncEngine) -> tuple[AsyncConnection, DriverConnection]:
+    connection = await engine.connect()
+    try:
+        raw = await connection.get_raw_connection()
+    except BaseException:
+        await connection.close()
+        raise
+    return connection, cast(DriverConnection, raw.driver_connection)
 
 
 async def _drop(connection: AsyncConnection) -> None:

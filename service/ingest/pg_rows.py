@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from service.db import as_utc
 from service.ingest.driver_values import Converter, shared_keys, value_converters
+from service.ingest.pg_arrays import encoded_array_codec
 from service.ingest.rows import PendingReport, rows_by_table
 
 _DIALECT = PGDialect_psycopg()  # type: ignore[no-untyped-call]
@@ -40,23 +41,28 @@ class UnnestInsert:
 
     def __init__(self, table: Table, keys: tuple[str, ...], converters: dict[str, Converter]) -> None:
         columns = ", ".join(keys)
-        arrays = ", ".join(f"%b::{_array_type(table, key)}" for key in keys)
+        types = [_column_type(table, key) for key in keys]
+        arrays = ", ".join(f"%b::{column_type}[]" for column_type in types)
         # Names from our own table metadata, never from a request; the values travel as parameters.
         self.sql = f"INSERT INTO {table.name} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
-        self._keys = keys
-        self._converters = converters
+        self._columns = [
+            (key, encoded_array_codec(column_type), converters.get(key))
+            for key, column_type in zip(keys, types, strict=True)
+        ]
 
-    def parameters(self, rows: Sequence[dict[str, Any]]) -> list[list[Any]]:
-        columns = []
-        for key in self._keys:
+    def parameters(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
+        columns: list[Any] = []
+        for key, codec, convert in self._columns:
             values = [row[key] for row in rows]
-            convert = self._converters.get(key)
-            columns.append(values if convert is None else [convert(value) for value in values])
+            if codec is not None:
+                columns.append(codec.array(values))
+            else:
+                columns.append(values if convert is None else [convert(value) for value in values])
         return columns
 
 
-def _array_type(table: Table, key: str) -> str:
-    return f"{table.c[key].type.dialect_impl(_DIALECT).compile(dialect=_DIALECT)}[]"
+def _column_type(table: Table, key: str) -> str:
+    return str(table.c[key].type.dialect_impl(_DIALECT).compile(dialect=_DIALECT))
 
 
 @lru_cache(maxsize=64)
@@ -66,11 +72,11 @@ def unnest_insert(table: Table, keys: tuple[str, ...]) -> UnnestInsert | None:
     return None if converters is None else UnnestInsert(table, keys, converters)
 
 
-def statement(batch: Sequence[PendingReport]) -> tuple[str, list[list[Any]]] | None:
+def statement(batch: Sequence[PendingReport]) -> tuple[str, list[Any]] | None:
     """One statement that inserts the whole batch, each table's INSERT a step of a WITH (parents first), and
     its parameters; None if some table's rows need SQLAlchemy."""
     inserts = []
-    parameters: list[list[Any]] = []
+    parameters: list[Any] = []
     for table, rows in rows_by_table(batch):
         keys = shared_keys(rows)
         insert = unnest_insert(table, keys) if keys is not None else None
@@ -83,7 +89,7 @@ def statement(batch: Sequence[PendingReport]) -> tuple[str, list[list[Any]]] | N
     return (f"WITH {steps} {last}" if steps else last), parameters
 
 
-async def insert_batch(connection: psycopg.AsyncConnection[Any], batch: tuple[str, list[list[Any]]]) -> None:
+async def insert_batch(connection: psycopg.AsyncConnection[Any], batch: tuple[str, list[Any]]) -> None:
     """The batch's one statement, a transaction of its own (the connection commits each statement): one
     message out and one answer back. Errors come as SQLAlchemy raises them (the group writer retries report
     by report on an IntegrityError)."""
