@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.httpload import LoadResult
+from bench.ingest import bracketed_ratios
+
 REPO = Path(__file__).resolve().parent.parent.parent
 EMAILS = REPO / "tests" / "files" / "email"
 TIMEOUT = 240
@@ -101,6 +104,17 @@ def test_ingest_runs_one_small_round(tmp_path: Path) -> None:
     assert found[("Ingest, 1 KB SMS reports over loopback, 2 connections, SQLite", "reports/s")][0] > 0
     assert ("Echo ceiling, 2 connections, SQLite", "req/s") in found
     assert "reports per commit" in done.stdout
+    assert "of the echo ceiling (median of the rounds" in done.stdout
+    assert done.stdout.count("echo ceiling (round") == 2  # before and after the one ingest round
+
+
+def test_each_ingest_round_is_set_against_the_echo_runs_on_either_side() -> None:
+    def rate(per_second: float) -> LoadResult:
+        return LoadResult("x", int(per_second), 1.0, [], {})
+
+    echoes = [rate(4000), rate(6000), rate(2000)]
+    ingests = [rate(2500), rate(1000)]
+    assert bracketed_ratios(echoes, ingests) == [0.5, 0.25]
 
 
 def test_pipeline_runs_tiny(tmp_path: Path) -> None:
