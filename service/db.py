@@ -65,7 +65,7 @@ def utcnow() -> datetime:
 SQLITE_BUSY_MS = 30_000  # how long an SQLite writer waits for another to finish before giving up
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, max_overflow: int | None = None) -> Engine:
     """An engine tuned per backend: WAL and a busy timeout for SQLite, a sized pool for PostgreSQL.
 
     Every engine keeps the values it writes out of its error messages (the parameters, and the values that
@@ -84,26 +84,24 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(url, **_postgres_options(pool_size))
+        engine = create_engine(url, **_postgres_options(pool_size, max_overflow))
     event.listen(engine, "handle_error", _without_values)
     return engine
 
 
 def make_async_engine(url: str, *, pool_size: int = 1, max_overflow: int | None = None) -> AsyncEngine:
     """An asyncio engine on PostgreSQL (psycopg's async connection), for work done on the event loop."""
-    options = _postgres_options(pool_size)
-    if max_overflow is not None:
-        options["max_overflow"] = max_overflow
-    engine = create_async_engine(url, **options)
+    engine = create_async_engine(url, **_postgres_options(pool_size, max_overflow))
     event.listen(engine.sync_engine, "handle_error", _without_values)
     return engine
 
 
-def _postgres_options(pool_size: int) -> dict[str, Any]:
-    # A pool of pool_size and as many again in overflow, checked before use (PostgreSQL may have restarted).
+def _postgres_options(pool_size: int, max_overflow: int | None = None) -> dict[str, Any]:
+    # A pool of pool_size and (unless told otherwise) as many again in overflow, checked before use
+    # (PostgreSQL may have restarted).
     return {
         "pool_size": pool_size,
-        "max_overflow": pool_size,
+        "max_overflow": pool_size if max_overflow is None else max_overflow,
         "pool_pre_ping": True,
         "json_serializer": json_text,
         "hide_parameters": True,
@@ -181,9 +179,9 @@ def replan_now_and_then(db_session: Session) -> None:
 class Database:
     """An engine and its session factory, one per process and configuration."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url, pool_size=pool_size)
+        self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time, and threads that collide wait in its busy handler, which sleeps in
         # steps of up to 100 ms. Queuing them on a lock in this process is far faster. PostgreSQL needs none.

@@ -63,9 +63,11 @@ class PostgresCommit:
     and the writer's retry per report answers each with the stored copy.
     """
 
-    # Two: while one batch's commit is in flight, the intake analyses the next round, whose batch then goes
-    # at once. bench/ingest.py at 32 connections: 31-33 % -> 40-41 % of the echo ceiling.
-    parallel = 2
+    # While one batch's commit is in flight, the intake analyses the next round, whose batch then goes at
+    # once. bench/ingest.py at 32 connections, 1 -> 2: 31-33 % -> 40-41 % of the echo ceiling. Three: at 16
+    # connections each commit waited 3 ms for its WAL flush, and the intake sat idle with two in flight
+    # (service.intake.process).
+    parallel = 3
 
     def __init__(self, url: str) -> None:
         self.url = url

@@ -96,6 +96,11 @@ class GroupWriter:
         return await outcomes_of(self.submit(batch))
 
     @property
+    def parallel(self) -> int:
+        """How many batches may commit at once."""
+        return self._loop_commit.parallel
+
+    @property
     def committing(self) -> bool:
         """Whether a batch is being committed now."""
         return bool(self._flushers)

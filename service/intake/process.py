@@ -29,16 +29,30 @@ from service.ruleset.reloader import RulesReloader
 from service.runtime import build_analyzer, build_sla_policy, settle_heap
 
 log = logging.getLogger("triage.intake")
-# Reports are taken in rounds, one at a time, each stage by stage (service.intake.answer.answer_round); a
-# round is answered once its commit is done. Taken 8 at a time, the first are answered (and the API reads
-# what their senders send next) while the next are analysed. bench/ingest.py at 16 connections, rounds of
-# 6, 8 and 12: 2,273, 2,490 and 2,439 reports/s on SQLite; 1,473, 1,734 and 1,550 on PostgreSQL, where a
-# second round analysed while the first one's commit was in flight only delayed the first one's answers
-# (1,438/s).
+# Reports are taken in rounds, each stage by stage (service.intake.answer.answer_round); a round is answered
+# once its commit is done. While one round is analysed, the rounds before it wait for their commits: the
+# writer commits up to `parallel` batches at once. So the reports in hand (some are always on their way
+# between the API and its callers) are split into a round for each commit that may be in flight, between
+# these bounds:
+# - at most 8: bench/ingest.py at 16 connections, rounds of 6, 8 and 12 made 2,273, 2,490 and 2,439
+#   reports/s on SQLite (one commit at a time), and at 32 connections on PostgreSQL rounds of 5 made no more
+#   than rounds of 8 (37-40 % against 39-44 % of the echo ceiling): the bigger the commit, the cheaper each
+#   report in it;
+# - at least 4: fewer, and each commit costs more than the wait it saves.
+# On PostgreSQL at 16 connections, where each commit waited 3 ms for its WAL flush, rounds of 8 left only
+# two rounds in hand: rounds of 5 with three commits in flight made 34-36 % against 25-30 %.
 REPORTS_PER_ROUND = 8
+MIN_REPORTS_PER_ROUND = 5
 # A batch's lines are answered all together, so their rounds may be larger: the bigger the group commit, the
 # cheaper each line.
 BULK_LINES_PER_ROUND = 64
+
+
+def round_size(in_hand: int, parallel: int) -> int:
+    """Reports per round: those in hand shared between the commits that may be in flight, within the bounds
+    above."""
+    share = -(-in_hand // parallel)
+    return max(MIN_REPORTS_PER_ROUND, min(REPORTS_PER_ROUND, share))
 
 
 def principal_fields(principal: Principal) -> dict[str, Any]:
@@ -90,6 +104,7 @@ class IntakeServer:
         # Sizes of the group commits since the last answer: they ride on the next one to the API's metrics.
         self.batches = batches
         self._inbox: list[tuple[dict[str, Any], bytes]] = []
+        self._in_rounds = 0  # reports taken in rounds and not answered yet
         self._dispatcher: asyncio.Task[None] | None = None
         self._round_waiting: asyncio.Future[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -122,7 +137,7 @@ class IntakeServer:
             return
         self._inbox.append((header, payload))
         waiting = self._round_waiting
-        if waiting is not None and not waiting.done() and len(self._inbox) >= REPORTS_PER_ROUND:
+        if waiting is not None and not waiting.done() and len(self._inbox) >= self._round_size():
             waiting.set_result(None)
         if self._dispatcher is None or self._dispatcher.done():
             self._dispatcher = self._start(self._dispatch())
@@ -146,7 +161,7 @@ class IntakeServer:
             handed = loop.create_future()
             round_task = self._start(self._answer_round(self._take_round(), handed))
             await asyncio.wait([handed, round_task], return_when=asyncio.FIRST_COMPLETED)
-            if not round_task.done() and len(self._inbox) < REPORTS_PER_ROUND:
+            if not round_task.done() and len(self._inbox) < self._round_size():
                 await self._round_or_inbox_full(round_task)
             # A turn of the loop between rounds: the answers go out now, not after the next round's analyses,
             # and the reports that came in meanwhile join the inbox.
@@ -159,21 +174,28 @@ class IntakeServer:
         finally:
             self._round_waiting = None
 
+    def _round_size(self) -> int:
+        return round_size(len(self._inbox) + self._in_rounds, self.parts.writer.parallel)
+
     def _take_round(self) -> list[tuple[dict[str, Any], bytes]]:
         bulk = self._inbox[0][0].get("bulk", False)
-        size = BULK_LINES_PER_ROUND if bulk else REPORTS_PER_ROUND
+        size = BULK_LINES_PER_ROUND if bulk else self._round_size()
         count = next(
             (n for n, (header, _) in enumerate(self._inbox[:size]) if header.get("bulk", False) != bulk),
             min(size, len(self._inbox)),
         )
         taken, self._inbox[:count] = self._inbox[:count], []
+        self._in_rounds += count  # until _answer_round has its answers
         return taken
 
     async def _answer_round(
         self, frames: list[tuple[dict[str, Any], bytes]], handed: asyncio.Future[None]
     ) -> None:
-        requests = [request_from(header, payload) for header, payload in frames]
-        answers = await answer_round(self.parts, requests, on_handed=lambda: handed.set_result(None))
+        try:
+            requests = [request_from(header, payload) for header, payload in frames]
+            answers = await answer_round(self.parts, requests, on_handed=lambda: handed.set_result(None))
+        finally:
+            self._in_rounds -= len(frames)
         for (header, _), answer in zip(frames, answers, strict=True):
             self._send(*self._reply(header["id"], answer))
 
@@ -219,8 +241,8 @@ def read_settings(sock: socket.socket) -> Settings:
 
 def build_server(settings: Settings) -> IntakeServer:
     # The group-commit writer has connections of its own; this pool only looks up the first copy of a retried
-    # report, so it stays small however many intake processes a deployment runs.
-    db = Database(settings.effective_database_url, pool_size=1)
+    # report (rare, and brief), so one connection does, however many intake processes a deployment runs.
+    db = Database(settings.effective_database_url, pool_size=1, max_overflow=0)
     analyzer = build_analyzer(settings)
     policy = IngestPolicy(hash_key=settings.secret_key.encode(), sla=build_sla_policy(settings))
     batches: list[int] = []

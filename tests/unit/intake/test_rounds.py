@@ -11,6 +11,7 @@ from service.db import Database
 from service.errors import ProblemError
 from service.ingest.writer import GroupWriter
 from service.intake.answer import IntakeParts, ReportAnswer, ReportRequest, answer_round
+from service.intake.process import MIN_REPORTS_PER_ROUND, REPORTS_PER_ROUND, round_size
 from tests.unit.ingest.test_writer import POLICY, principal, stored
 
 JSON = "application/json"
@@ -46,3 +47,16 @@ def test_each_report_of_a_round_gets_its_own_answer(db: Database, analyzer: Anal
     first, retry = (orjson.loads(a.content) for a in (answers[0], answers[3]) if isinstance(a, ReportAnswer))
     assert retry["id"] == first["id"]
     assert stored(db) == 2
+
+
+def test_the_reports_in_hand_are_shared_among_the_commits_that_may_be_in_flight() -> None:
+    # SQLite commits one batch at a time: a round is as big as allowed. PostgreSQL commits three at once:
+    # 16 reports in hand make rounds of 6, so that three of them can wait on their commits together.
+    assert [round_size(n, parallel=1) for n in (1, 5, 8, 16, 40)] == [5, 5, 8, 8, 8]
+    assert [round_size(n, parallel=3) for n in (1, 13, 16, 24, 40)] == [5, 5, 6, 8, 8]
+    assert MIN_REPORTS_PER_ROUND <= round_size(0, parallel=2) <= REPORTS_PER_ROUND
+
+
+def test_a_writer_on_postgresql_lets_rounds_commit_side_by_side(db: Database) -> None:
+    expected = 3 if db.engine.dialect.name == "postgresql" else 1
+    assert GroupWriter(db).parallel == expected
