@@ -18,6 +18,8 @@ from service.ruleset.reloader import RulesReloader
 from service.runtime import build_analyzer, build_database, migrate, resolve_redis_url, settle_heap
 
 log = logging.getLogger("triage")
+# The supervisor notices a stop within a second, then gives its children 15 s to finish their jobs.
+WORKER_STOP_SECONDS = 20.0
 
 
 def register(commands: Any) -> None:
@@ -49,7 +51,7 @@ def run_serve(args: argparse.Namespace) -> int:
     redis_url, _embedded = resolve_redis_url(settings)
     db = build_database(settings)
     app = create_app(settings, db=db, analyzer=build_analyzer(settings), redis_url=redis_url)
-    supervisor = None if args.no_worker else _start_worker()
+    worker = None if args.no_worker else _start_worker()
     base_url = f"http://{args.host}:{args.port}"
     if args.demo:
         from service.cli.demo import print_demo_credentials
@@ -60,16 +62,26 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         uvicorn.run(app, host=args.host, port=args.port, access_log=settings.access_log, log_level="info")
     finally:
-        if supervisor is not None:
-            supervisor.stop()
+        if worker is not None:
+            _stop_worker(*worker)
     return 0
 
 
-def _start_worker() -> Supervisor:
+def _start_worker() -> tuple[Supervisor, threading.Thread]:
     """The worker pool as a supervised child: restarted if it dies, stopped with the server."""
     supervisor = Supervisor({"worker-pool": [sys.executable, "-m", "service.cli", "worker"]})
-    threading.Thread(target=supervisor.run, daemon=True, name="worker-supervisor").start()
-    return supervisor
+    thread = threading.Thread(target=supervisor.run, daemon=True, name="worker-supervisor")
+    thread.start()
+    return supervisor, thread
+
+
+def _stop_worker(supervisor: Supervisor, thread: threading.Thread) -> None:
+    """Stop the worker pool and wait for it: the embedded Redis, stopped as this process exits, must outlive
+    the workers' own shutdown, or each of them logs a lost connection on the way out."""
+    supervisor.stop()
+    thread.join(WORKER_STOP_SECONDS)
+    if thread.is_alive():
+        log.warning("the worker pool did not stop within %.0f s", WORKER_STOP_SECONDS)
 
 
 def run_worker(args: argparse.Namespace) -> int:

@@ -55,6 +55,9 @@ class EmbeddedRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             preexec_fn=die_with_parent,  # noqa: PLW1509 - only sets the parent-death signal
+            # Out of the terminal's process group: a Ctrl-C stops the server and its workers, which still
+            # talk to Redis on their way out; this process stops Redis last, as it exits.
+            start_new_session=True,
         )
         atexit.register(self.stop)
         deadline = time.monotonic() + timeout

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+import redis
 from sqlalchemy import select
 
 from service.cases.models import Case
 from service.db import Database
+from service.jobs.queue import QUEUES
 from tests.conftest import FILES
 from tests.integration.server import descendants, run_triage, serving, serving_process, triage_env
 
@@ -90,6 +94,28 @@ def test_serve_without_redis_url_starts_an_embedded_redis(tmp_path: Path) -> Non
         ready = httpx.get(f"{base_url}/readyz").json()
         assert ready["checks"] == {"database": "ok", "redis": "ok", "intake": "ok"}
     assert (tmp_path / "redis" / "appendonlydir").exists() or (tmp_path / "redis" / "appendonly.aof").exists()
+
+
+def test_a_ctrl_c_stops_serve_its_workers_and_the_embedded_redis_cleanly(tmp_path: Path) -> None:
+    env = triage_env(var_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'stop.sqlite3'}", redis_url=None)
+    with serving_process(env=env) as (base_url, server):
+        assert httpx.get(f"{base_url}/readyz").json()["status"] == "ready"
+        # Once every queue's worker has registered with Redis, the service is up: a Ctrl-C then finds no
+        # process half-way through its start-up.
+        registered = redis.Redis.from_url(f"unix://{tmp_path / 'redis' / 'redis.sock'}")
+        deadline = time.monotonic() + 60
+        while registered.scard("rq:workers") < len(QUEUES):
+            assert time.monotonic() < deadline, "the queue workers did not all start"
+            time.sleep(0.2)
+        children = [pid for pid, _ in descendants(server.pid)]
+        assert any("redis-server" in command for _, command in descendants(server.pid))
+        os.killpg(server.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C: the whole process group
+        assert server.wait(timeout=40) == 0
+    assert_all_gone(children, timeout=30)
+    log = next(tmp_path.glob("serve-*.log")).read_text()
+    # The workers stop while Redis is still up: none of them logs a lost connection on its way out.
+    assert "ERROR" not in log
+    assert "Traceback" not in log
 
 
 def test_demo_mode_prints_a_working_key(tmp_path: Path) -> None:
