@@ -1,9 +1,10 @@
 """PostgreSQL arrays in the server's binary format, encoded here instead of by psycopg.
 
 The group writer sends each column of a batch as one array (service.ingest.pg_rows). psycopg builds an array
-by dispatching on every element's Python type and dumping each through its own object, which was two thirds
-of the writer's CPU per report (bench/ingest.py, py-spy). The element type is known from the column, so
-here each column's elements go through one struct or encode call and one join.
+by dispatching on every element's Python type and dumping each through its own object, about half of the
+writer's own CPU (cProfile). The element type is known from the column, so here each column's elements go
+through one struct or encode call and one join: the writer's instructions per report, rows and commit,
+273,000 -> 224,000 (callgrind).
 
 The format (PostgreSQL's array_recv): five 32-bit integers (1 dimension, whether any element is NULL, the
 element type's oid, the length, the lower bound 1), then each element as its 32-bit length (-1 for NULL) and
