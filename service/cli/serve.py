@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import threading
 from typing import Any
@@ -59,12 +60,21 @@ def run_serve(args: argparse.Namespace) -> int:
         print_demo_credentials(db, base_url=base_url)
     settle_heap()
     print(f"threat-triage serving on {base_url} (API docs at {base_url}/docs)", flush=True)
+    _exit_normally_on_sigterm()
     try:
         uvicorn.run(app, host=args.host, port=args.port, access_log=settings.access_log, log_level="info")
     finally:
         if worker is not None:
             _stop_worker(*worker)
     return 0
+
+
+def _exit_normally_on_sigterm() -> None:
+    """uvicorn shuts down gracefully on SIGTERM (`docker stop`, systemd, kill), then raises the signal again
+    for the handler it found. Python's default one would end the process on the spot, before the worker pool
+    is stopped and before the embedded Redis, which the workers still talk to on their way out (each logged
+    a lost connection). This one makes it an ordinary exit: the worker pool first, Redis last."""
+    signal.signal(signal.SIGTERM, lambda _signal, _frame: sys.exit(0))
 
 
 def _start_worker() -> tuple[Supervisor, threading.Thread]:

@@ -1,8 +1,8 @@
 """Child processes that never outlive their parent.
 
-uvicorn re-raises SIGTERM after a graceful shutdown, so the server process ends without running atexit
-handlers; a kill -9 runs nothing at all. The kernel's parent-death signal covers both: each child we start
-(embedded Redis, worker pool, queue workers) receives SIGTERM when its parent dies, and shuts down cleanly.
+`triage serve` stops its children itself on SIGINT and SIGTERM (service.cli.serve), but a kill -9 or a crash
+runs nothing at all. The kernel's parent-death signal covers those: each child we start (embedded Redis,
+worker pool, queue workers) receives SIGTERM when its parent dies, and shuts down.
 """
 
 from __future__ import annotations

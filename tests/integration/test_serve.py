@@ -96,7 +96,8 @@ def test_serve_without_redis_url_starts_an_embedded_redis(tmp_path: Path) -> Non
     assert (tmp_path / "redis" / "appendonlydir").exists() or (tmp_path / "redis" / "appendonly.aof").exists()
 
 
-def test_a_ctrl_c_stops_serve_its_workers_and_the_embedded_redis_cleanly(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm"])
+def test_serve_stops_cleanly_with_its_workers_and_the_embedded_redis(tmp_path: Path, stop: str) -> None:
     env = triage_env(var_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'stop.sqlite3'}", redis_url=None)
     with serving_process(env=env) as (base_url, server):
         assert httpx.get(f"{base_url}/readyz").json()["status"] == "ready"
@@ -109,7 +110,10 @@ def test_a_ctrl_c_stops_serve_its_workers_and_the_embedded_redis_cleanly(tmp_pat
             time.sleep(0.2)
         children = [pid for pid, _ in descendants(server.pid)]
         assert any("redis-server" in command for _, command in descendants(server.pid))
-        os.killpg(server.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C: the whole process group
+        if stop == "ctrl-c":  # what a terminal sends: SIGINT to the whole process group
+            os.killpg(server.pid, signal.SIGINT)
+        else:  # what docker stop and kill send: SIGTERM to the server alone
+            server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=40) == 0
     assert_all_gone(children, timeout=30)
     log = next(tmp_path.glob("serve-*.log")).read_text()
