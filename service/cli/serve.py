@@ -14,13 +14,19 @@ import uvicorn
 from service.app import create_app
 from service.config import get_settings
 from service.jobs.maintenance import Maintenance
-from service.jobs.worker import Supervisor, run_queue_worker, run_worker_pool
+from service.jobs.worker import (
+    CHILD_STOP_SECONDS,
+    RESTART_DELAY,
+    Supervisor,
+    run_queue_worker,
+    run_worker_pool,
+)
 from service.ruleset.reloader import RulesReloader
 from service.runtime import build_analyzer, build_database, migrate, resolve_redis_url, settle_heap
 
 log = logging.getLogger("triage")
-# The supervisor notices a stop within a second, then gives its children 15 s to finish their jobs.
-WORKER_STOP_SECONDS = 20.0
+# The supervisor notices a stop within one restart delay, then gives its children their time to finish.
+WORKER_STOP_SECONDS = RESTART_DELAY + CHILD_STOP_SECONDS + 4.0
 
 
 def register(commands: Any) -> None:

@@ -69,15 +69,16 @@ class ArrayCodec:
     def array(self, values: Sequence[Any]) -> EncodedArray:
         count = len(values)
         nulls = values.count(None) if self.none_is_null else 0
-        if nulls == count:  # a column nobody has filled yet (enriched_at, case_id): one repeat
-            return EncodedArray(_HEADER.pack(1, 1, self.element_oid, count, 1) + _NULL * count)
-        if nulls:
-            return EncodedArray(_HEADER.pack(1, 1, self.element_oid, count, 1) + self._with_nulls(values))
-        # Every element present: lengths and bytes interleaved by C iterators, no Python loop per element.
-        encoded = list(map(self.encode, values))
-        lengths = map(_INT4.pack, map(len, encoded))
-        body = b"".join(chain.from_iterable(zip(lengths, encoded, strict=True)))
-        return EncodedArray(_HEADER.pack(1, 0, self.element_oid, count, 1) + body)
+        if not nulls:  # lengths and bytes interleaved by C iterators, no Python loop per element
+            encoded = list(map(self.encode, values))
+            body = b"".join(
+                chain.from_iterable(zip(map(_INT4.pack, map(len, encoded)), encoded, strict=True))
+            )
+        elif nulls == count:  # a column nobody has filled yet (enriched_at, case_id): one repeat
+            body = _NULL * count
+        else:
+            body = self._with_nulls(values)
+        return EncodedArray(_HEADER.pack(1, 1 if nulls else 0, self.element_oid, count, 1) + body)
 
     def _with_nulls(self, values: Sequence[Any]) -> bytes:
         parts = []

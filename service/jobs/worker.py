@@ -24,6 +24,8 @@ from service.runtime import settle_heap
 
 log = logging.getLogger(__name__)
 RESTART_DELAY = 1.0
+# A stopped supervisor's children get this long to finish their jobs, then are killed.
+CHILD_STOP_SECONDS = 15.0
 RELAY_INTERVAL = 0.2  # seconds between outbox polls: an indexed look-up for unpublished rows
 
 
@@ -84,7 +86,7 @@ class Supervisor:
         for child in self.children.values():
             if child.poll() is None:
                 child.terminate()
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + CHILD_STOP_SECONDS
         for child in self.children.values():
             try:
                 child.wait(timeout=max(0.1, deadline - time.monotonic()))
