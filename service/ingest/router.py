@@ -105,7 +105,9 @@ async def _principal(state: Any, key: str) -> Principal:
     cached: Principal | None = state.key_cache.get(key)
     if cached is not None and not cached.scopes.isdisjoint(WRITE_REPORTS):
         return cached
-    principal: Principal = await run_in_threadpool(_authorize, state, key)
+    principal: Principal = await state.key_cache.shared(
+        key, lambda: run_in_threadpool(_authorize, state, key)
+    )
     return principal
 
 
