@@ -6,9 +6,11 @@ No figure is judged: these are benchmarks, not timed tests.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -85,3 +87,44 @@ def test_rules_corpus_tabulates_levels(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert f"{len(TEXTS)} texts" in done.stdout
     assert "high or above:" in done.stdout
+
+
+def test_ab_ingest_loads_both_checkouts_in_turn(tmp_path: Path) -> None:
+    args = ["--b", str(REPO), "--pairs", "2", "--requests", "60", "--concurrency", "2"]
+    done = run_bench("ab_ingest.py", *args, "--json", str(tmp_path / "ab.json"))
+    assert done.returncode == 0, done.stderr
+    loads = [line.split()[:3] for line in done.stdout.splitlines() if " req/s " in line]
+    assert [load[:2] for load in loads] == [
+        ["A", "warm-up"], ["B", "warm-up"], ["B", "pair"], ["A", "pair"], ["A", "pair"], ["B", "pair"],
+    ]  # fmt: skip
+    assert "B faster in" in done.stdout
+    figures = json.loads((tmp_path / "ab.json").read_text())
+    assert len(figures["ratios"]) == 2
+    assert all(len(figures["sides"][side]["rates"]) == 2 for side in "AB")
+
+
+@pytest.fixture
+def patched_worktree(tmp_path: Path) -> Iterator[Path]:
+    """A worktree of this commit whose intake answers a new report with 202 instead of 201."""
+    checkout = tmp_path / "candidate"
+    added = subprocess.run(
+        ["git", "-C", str(REPO), "worktree", "add", "--detach", str(checkout), "HEAD"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if added.returncode != 0:
+        pytest.skip(f"no git worktree here: {added.stderr.strip()}")
+    try:
+        answer = checkout / "service" / "intake" / "answer.py"
+        code = answer.read_text()
+        assert "status = 201 if result.created else 200" in code
+        answer.write_text(code.replace("status = 201 if result.created", "status = 202 if result.created"))
+        yield checkout
+    finally:
+        subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(checkout)], check=False)
+
+
+def test_ab_ingest_runs_each_checkouts_own_code(patched_worktree: Path) -> None:
+    done = run_bench("ab_ingest.py", "--b", str(patched_worktree), "--pairs", "1", "--requests", "20")
+    assert done.returncode != 0
+    assert "B: 20 reports were not stored (statuses {202: 20})" in done.stderr
+    assert "A warm-up" in done.stdout  # A, this checkout, stored its reports

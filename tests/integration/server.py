@@ -36,11 +36,14 @@ def triage_env(
     return env
 
 
-def run_triage(*args: str, env: dict[str, str], stdin: str | None = None, timeout: float = 60) -> str:
-    """Run one `triage` command to completion and return its stdout."""
+def run_triage(
+    *args: str, env: dict[str, str], stdin: str | None = None, timeout: float = 60, cwd: Path | None = None
+) -> str:
+    """Run one `triage` command to completion and return its stdout (from checkout `cwd`, if given)."""
     done = subprocess.run(
         [*TRIAGE, *args],
         env=env,
+        cwd=cwd,
         input=stdin,
         capture_output=True,
         text=True,
@@ -59,15 +62,17 @@ def serving(*args: str, env: dict[str, str], timeout: float = 60) -> Iterator[st
 
 @contextmanager
 def serving_process(
-    *args: str, env: dict[str, str], timeout: float = 60
+    *args: str, env: dict[str, str], timeout: float = 60, cwd: Path | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """As `serving`, also yielding the server process (to find its workers)."""
+    """As `serving`, also yielding the server process (to find its workers). With `cwd`, the server runs
+    that checkout's code (`python -m` imports from the working directory first)."""
     port = free_port()
     log_path = Path(env["VAR_DIR"]) / f"serve-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [*TRIAGE, "serve", "--port", str(port), *args],
             env=env,
+            cwd=cwd,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
