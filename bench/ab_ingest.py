@@ -45,6 +45,7 @@ class Side:
 
     label: str
     checkout: Path
+    code: str  # describe(checkout), read once
     base_url: str
     key: str
     cpu: ServerCpu
@@ -90,7 +91,9 @@ def side_server(label: str, checkout: Path, args: argparse.Namespace, tmp: Path)
     env["PYTHONPATH"] = str(checkout)  # the checkout's own code, in the server and in its intake processes
     key = run_triage("keys", "create", "--name", f"ab-{label}-{var_dir.parent.name}", env=env, cwd=checkout)
     with serving_process("--no-worker", env=env, cwd=checkout) as (base_url, server):
-        yield Side(label, checkout, base_url, key.strip(), ServerCpu(server.pid, base_url))
+        yield Side(
+            label, checkout, describe(checkout), base_url, key.strip(), ServerCpu(server.pid, base_url)
+        )
 
 
 async def _load(side: Side, name: str, bodies: list[bytes], args: argparse.Namespace) -> LoadResult:
@@ -132,7 +135,7 @@ def _summary(sides: dict[str, Side], args: argparse.Namespace) -> dict[str, obje
     ratios = pair_ratios(a.rates, b.rates)
     print(f"\n{args.pairs} pairs of {args.requests} reports, {args.concurrency} connections")
     for side in (a, b):
-        print(f"{side.label} {describe(side.checkout):<40} {statistics.median(side.rates):8.0f} reports/s   "
+        print(f"{side.label} {side.code:<40} {statistics.median(side.rates):8.0f} reports/s   "
               f"p99 {statistics.median(side.p99_ms):5.1f} ms   "
               f"server CPU {statistics.median(side.cpu_per_report_ms):.3f} ms/report")  # fmt: skip
     faster = sum(ratio > 1 for ratio in ratios)
@@ -148,7 +151,7 @@ def _summary(sides: dict[str, Side], args: argparse.Namespace) -> dict[str, obje
         "sides": {
             side.label: {
                 "checkout": str(side.checkout),
-                "code": describe(side.checkout),
+                "code": side.code,
                 "rates": side.rates,
                 "cpu_per_report_ms": side.cpu_per_report_ms,
                 "p99_ms": side.p99_ms,
