@@ -9,24 +9,29 @@ Without --database-url it uses a fresh SQLite file; without --redis-url, the emb
 runs before the first ingest round and after each one; each round's ratio is its ingest rate over the mean of
 the echo rates on either side of it, and the figures are medians over the rounds. --intake-workers sets
 INTAKE_WORKERS for the server (unset: the server's default). Beside the rates it prints the server's CPU
-per request (the API process and its intake processes, from /proc), which says what the rate cost.
+per request (the API process and its intake processes, from /proc), which says what the rate cost, and the
+whole machine's (the database and the load generator too, from /proc/stat). The echo runs in one API process
+on one core; the ingest uses every core. When the ingest keeps them all busy, the machine's CPU per report
+bounds the ratio: N cores at C ms per report make at most N / C reports per millisecond.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
 import urllib.request
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.httpload import LoadResult, http_post, run, run_load
-from bench.load import cpu_seconds
+from bench.load import cpu_seconds, machine_busy_seconds
 from tests.integration.server import descendants, run_triage, serving_process, triage_env
 
 TEXTS = [
@@ -78,6 +83,8 @@ def main() -> None:
             run(_rounds(base_url, key, args, ServerCpu(server.pid, base_url)))
 
 
+CORES = os.cpu_count() or 1  # /proc/stat's first line sums every core of the machine
+
 # Reports stored, group commits made, and the seconds reports waited for their commit.
 COMMIT_METRICS = (
     "triage_writer_batch_reports_sum",
@@ -109,25 +116,40 @@ def _metric(text: str, name: str) -> str:
     return next(line.split()[-1] for line in text.splitlines() if line.startswith(name + " "))
 
 
+@dataclass(frozen=True)
+class RoundCpu:
+    """What one round cost per request, in ms of CPU: the API process, its intake processes, the machine."""
+
+    api: float
+    intake: float
+    machine: float | None  # every process on every core (None where /proc/stat is missing)
+    busy: float | None  # the share of all the machine's cores that was busy during the round
+
+
 async def _measured(
     cpu: ServerCpu,
     load: Awaitable[LoadResult],
-    per_request: list[tuple[float, float]],
+    per_request: list[RoundCpu],
     per_commit: list[tuple[float, float]] | None = None,
 ) -> LoadResult:
     commits_before = cpu.commits() if per_commit is not None else None
     api_before, intake_before = cpu.seconds()
+    machine_before = machine_busy_seconds()
     result = await load
+    machine_after = machine_busy_seconds()
     api_after, intake_after = cpu.seconds()
     if per_commit is not None and commits_before is not None:
         after = cpu.commits()
         reports, commits, waited = (after[n] - commits_before[n] for n in range(3))
         if commits:
             per_commit.append((reports / commits, waited * 1000 / reports))
+    machine = None if machine_before is None or machine_after is None else machine_after - machine_before
     per_request.append(
-        (
-            (api_after - api_before) * 1000 / result.requests,
-            (intake_after - intake_before) * 1000 / result.requests,
+        RoundCpu(
+            api=(api_after - api_before) * 1000 / result.requests,
+            intake=(intake_after - intake_before) * 1000 / result.requests,
+            machine=None if machine is None else machine * 1000 / result.requests,
+            busy=None if machine is None else machine / (result.seconds * CORES),
         )
     )
     return result
@@ -139,8 +161,8 @@ async def _rounds(base_url: str, key: str, args: argparse.Namespace, cpu: Server
     bodies = [sms_report(i) for i in range(args.requests * (args.rounds + 1))]
     echoes: list[LoadResult] = []
     ingests: list[LoadResult] = []
-    echo_cpu: list[tuple[float, float]] = []
-    ingest_cpu: list[tuple[float, float]] = []
+    echo_cpu: list[RoundCpu] = []
+    ingest_cpu: list[RoundCpu] = []
     per_commit: list[tuple[float, float]] = []
     await run_load(
         "warm-up",
@@ -179,19 +201,39 @@ async def _rounds(base_url: str, key: str, args: argparse.Namespace, cpu: Server
     if args.batch_lines:
         await _batches(host, int(port), key, args, first=len(bodies))
     _summary(echoes, ingests, args)
-    _print_cpu(echo_cpu, ingest_cpu)
+    _print_cpu(echo_cpu, ingest_cpu, echo_rate=statistics.median(r.rate for r in echoes))
     if per_commit:
         size = statistics.median(size for size, _ in per_commit)
         wait = statistics.median(wait for _, wait in per_commit)
         print(f"group commit : {size:.1f} reports per commit, each report waits {wait:.2f} ms for its commit")
 
 
-def _print_cpu(echo_cpu: list[tuple[float, float]], ingest_cpu: list[tuple[float, float]]) -> None:
-    echo = statistics.median(api + intake for api, intake in echo_cpu)
-    api = statistics.median(api for api, _ in ingest_cpu)
-    intake = statistics.median(intake for _, intake in ingest_cpu)
+def _print_cpu(echo_cpu: list[RoundCpu], ingest_cpu: list[RoundCpu], *, echo_rate: float) -> None:
+    echo = statistics.median(cost.api + cost.intake for cost in echo_cpu)
+    api = statistics.median(cost.api for cost in ingest_cpu)
+    intake = statistics.median(cost.intake for cost in ingest_cpu)
     print(f"server CPU   : echo {echo:.3f} ms/request, ingest {api + intake:.3f} ms/report "
           f"(API {api:.3f} + intake processes {intake:.3f})")  # fmt: skip
+    machine = machine_line(echo_cpu, ingest_cpu, echo_rate=echo_rate)
+    if machine is not None:
+        print(machine)
+
+
+def machine_line(echo_cpu: list[RoundCpu], ingest_cpu: list[RoundCpu], *, echo_rate: float) -> str | None:
+    """The whole machine's CPU per request and how busy it was, and the ratio its cores could reach at most
+    at the ingest's cost per report; None where /proc/stat could not be read."""
+    if any(cost.machine is None or cost.busy is None for cost in echo_cpu + ingest_cpu):
+        return None
+    echo = statistics.median(cost.machine for cost in echo_cpu if cost.machine is not None)
+    echo_busy = statistics.median(cost.busy for cost in echo_cpu if cost.busy is not None)
+    ingest = statistics.median(cost.machine for cost in ingest_cpu if cost.machine is not None)
+    ingest_busy = statistics.median(cost.busy for cost in ingest_cpu if cost.busy is not None)
+    bound = CORES * 1000 / ingest / echo_rate if ingest > 0 and echo_rate > 0 else 0.0
+    return (
+        f"machine CPU  : echo {echo:.3f} ms/request ({echo_busy:.0%} of {CORES} cores busy), "
+        f"ingest {ingest:.3f} ms/report ({ingest_busy:.0%} busy): at that cost {CORES} busy cores "
+        f"make at most {bound:.0%} of the echo ceiling"
+    )
 
 
 async def _batches(host: str, port: int, key: str, args: argparse.Namespace, *, first: int) -> None:

@@ -609,6 +609,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_seconds() -> float | None:
+    """CPU seconds the whole machine has spent busy since boot, over all its cores (None off Linux).
+
+    Busy is user, nice, system, irq and softirq time: not idle, not waiting for I/O, and not the time a
+    hypervisor gave to other guests (steal), which no process here used.
+    """
+    try:
+        first_line = Path("/proc/stat").read_text().split("\n", 1)[0]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq = (int(value) for value in first_line.split()[1:8])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mib(pid: int) -> float:
     """VmHWM (the peak resident set) of one process, in MiB."""
     try:

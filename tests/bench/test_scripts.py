@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bench.httpload import LoadResult
-from bench.ingest import bracketed_ratios
+from bench.ingest import CORES, RoundCpu, bracketed_ratios, machine_line
 
 REPO = Path(__file__).resolve().parent.parent.parent
 EMAILS = REPO / "tests" / "files" / "email"
@@ -100,6 +100,18 @@ def test_ingest_runs_one_small_round(tmp_path: Path) -> None:
     assert api > 0
     assert intake > 0  # the intake process's CPU is counted: it does most of the work
     assert abs(total - api - intake) < 0.002
+    machine = re.search(
+        r"machine CPU  : echo ([\d.]+) ms/request \((\d+)% of (\d+) cores busy\), ingest ([\d.]+) ms/report "
+        r"\((\d+)% busy\): at that cost \d+ busy cores make at most (\d+)% of the echo ceiling",
+        done.stdout,
+    )
+    assert machine is not None, done.stdout
+    echo_ms, _, cores, ingest_ms, busy, bound = map(float, machine.groups())
+    assert cores >= 1
+    assert ingest_ms >= total * 0.5  # the machine's CPU holds the server's, give or take a /proc tick
+    assert 0 < busy <= 100
+    assert echo_ms > 0
+    assert bound > 0
     found = figures(tmp_path / "f")
     assert found[("Ingest, 1 KB SMS reports over loopback, 2 connections, SQLite", "reports/s")][0] > 0
     assert ("Echo ceiling, 2 connections, SQLite", "req/s") in found
@@ -115,6 +127,20 @@ def test_each_ingest_round_is_set_against_the_echo_runs_on_either_side() -> None
     echoes = [rate(4000), rate(6000), rate(2000)]
     ingests = [rate(2500), rate(1000)]
     assert bracketed_ratios(echoes, ingests) == [0.5, 0.25]
+
+
+def test_the_machine_line_bounds_the_ratio_by_the_cores_and_the_cost_per_report() -> None:
+    echo = [RoundCpu(api=0.25, intake=0.0, machine=0.3, busy=0.6)]
+    # Every core busy at 1 ms per report makes CORES reports per ms: at an echo of 1,000 x CORES per
+    # second, exactly the echo's rate.
+    ingest = [RoundCpu(api=0.3, intake=0.5, machine=1.0, busy=0.9)]
+    line = machine_line(echo, ingest, echo_rate=1000.0 * CORES)
+    assert line is not None
+    assert f"ingest 1.000 ms/report (90% busy): at that cost {CORES} busy cores make at most 100% of" in line
+    half = machine_line(echo, [RoundCpu(0.3, 0.5, 2.0, 0.9)], echo_rate=1000.0 * CORES)
+    assert half is not None
+    assert "at most 50% of the echo ceiling" in half
+    assert machine_line(echo, [RoundCpu(0.3, 0.5, None, None)], echo_rate=1000.0) is None  # no /proc/stat
 
 
 def test_pipeline_runs_tiny(tmp_path: Path) -> None:
