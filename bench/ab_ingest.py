@@ -3,6 +3,7 @@
     git worktree add /tmp/candidate my-branch
     python bench/ab_ingest.py --b /tmp/candidate [--a .] [--pairs 8] [--requests 3000] [--concurrency 32]
                               [--database-url URL] [--redis-url URL] [--json PATH]
+                              [--env-a NAME=VALUE ...] [--env-b NAME=VALUE ...]
 
 Why: on a shared 2-core VM, the same code's ingest rate moved by up to a third from one run of
 bench/ingest.py to the next, so a change worth 5-10 % could not be told from the noise by comparing runs made
@@ -13,7 +14,9 @@ and in how many pairs B was faster, beside each side's median rate and server CP
 and its intake processes, from /proc).
 
 Both servers use the same database and Redis when given (when not, each its own SQLite file and embedded
-Redis): on a shared database both checkouts must be at the same migration.
+Redis): on a shared database both checkouts must be at the same migration. --env-a and --env-b set a setting
+for one side's server only, so that one checkout can be set against itself with another setting:
+`--b . --env-b INTAKE_WORKERS=2`.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ class Side:
 
     label: str
     checkout: Path
-    code: str  # describe(checkout), read once
+    code: str  # describe(checkout) and the side's own settings, read once
     base_url: str
     key: str
     cpu: ServerCpu
@@ -65,6 +68,14 @@ def describe(checkout: Path) -> str:
 
     changed = " +changes" if git("status", "--porcelain", "--untracked-files=no") not in {"", "?"} else ""
     return f"{checkout.name} {git('rev-parse', '--short', 'HEAD')}{changed}"
+
+
+def setting(text: str) -> tuple[str, str]:
+    """NAME=VALUE, as --env-a and --env-b take it."""
+    name, equals, value = text.partition("=")
+    if not equals or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
+    return name, value
 
 
 def load_order(pairs: int) -> list[str]:
@@ -87,13 +98,13 @@ def side_server(label: str, checkout: Path, args: argparse.Namespace, tmp: Path)
     var_dir.mkdir()
     database_url = (args.database_url_b if label == "B" else None) or args.database_url
     database_url = database_url or f"sqlite:///{var_dir / 'ab.sqlite3'}"
-    env = triage_env(var_dir=var_dir, database_url=database_url, redis_url=args.redis_url)
+    own = dict(args.env_b if label == "B" else args.env_a)
+    env = triage_env(var_dir=var_dir, database_url=database_url, redis_url=args.redis_url, **own)
     env["PYTHONPATH"] = str(checkout)  # the checkout's own code, in the server and in its intake processes
     key = run_triage("keys", "create", "--name", f"ab-{label}-{var_dir.parent.name}", env=env, cwd=checkout)
     with serving_process("--no-worker", env=env, cwd=checkout) as (base_url, server):
-        yield Side(
-            label, checkout, describe(checkout), base_url, key.strip(), ServerCpu(server.pid, base_url)
-        )
+        code = " ".join([describe(checkout), *(f"{name}={value}" for name, value in own.items())])
+        yield Side(label, checkout, code, base_url, key.strip(), ServerCpu(server.pid, base_url))
 
 
 async def _load(side: Side, name: str, bodies: list[bytes], args: argparse.Namespace) -> LoadResult:
@@ -172,6 +183,15 @@ def main() -> None:
     parser.add_argument("--database-url-b", help="B's database, when its migrations differ from A's")
     parser.add_argument("--redis-url", help="both sides' Redis (default: an embedded one each)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    for label in ("a", "b"):
+        parser.add_argument(
+            f"--env-{label}",
+            type=setting,
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help=f"a setting for {label.upper()}'s server only (repeatable)",
+        )
     args = parser.parse_args()
     checkouts = {"A": args.a.resolve(), "B": args.b.resolve()}
     for label, checkout in checkouts.items():

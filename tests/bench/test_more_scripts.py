@@ -5,6 +5,7 @@ No figure is judged: these are benchmarks, not timed tests.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import os
@@ -14,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from bench.ab_ingest import setting
 
 REPO = Path(__file__).resolve().parent.parent.parent
 EMAILS = REPO / "tests" / "files" / "email"
@@ -128,3 +131,20 @@ def test_ab_ingest_runs_each_checkouts_own_code(patched_worktree: Path) -> None:
     assert done.returncode != 0
     assert "B: 20 reports were not stored (statuses {202: 20})" in done.stderr
     assert "A warm-up" in done.stdout  # A, this checkout, stored its reports
+
+
+def test_ab_ingest_gives_each_side_its_own_settings() -> None:
+    # The same checkout on both sides; only B's server caps bodies below a 1 KB report, so only B refuses.
+    args = ["--b", str(REPO), "--pairs", "1", "--requests", "20", "--env-b", "MAX_BODY_BYTES=200"]
+    done = run_bench("ab_ingest.py", *args)
+    assert done.returncode != 0
+    assert "B: 20 reports were not stored (statuses {413: 20})" in done.stderr
+    assert "A warm-up" in done.stdout  # A kept the default cap and stored its reports
+
+
+def test_ab_ingest_settings_must_read_name_equals_value() -> None:
+    assert setting("INTAKE_WORKERS=2") == ("INTAKE_WORKERS", "2")
+    assert setting("EMPTY=") == ("EMPTY", "")
+    for wrong in ("INTAKE_WORKERS", "=2", "NOT A NAME=1"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            setting(wrong)
