@@ -222,18 +222,25 @@ def _print_cpu(echo_cpu: list[RoundCpu], ingest_cpu: list[RoundCpu], *, echo_rat
 def machine_line(echo_cpu: list[RoundCpu], ingest_cpu: list[RoundCpu], *, echo_rate: float) -> str | None:
     """The whole machine's CPU per request and how busy it was, and the ratio its cores could reach at most
     at the ingest's cost per report; None where /proc/stat could not be read."""
-    if any(cost.machine is None or cost.busy is None for cost in echo_cpu + ingest_cpu):
+    echo_figures, ingest_figures = _machine_medians(echo_cpu), _machine_medians(ingest_cpu)
+    if echo_figures is None or ingest_figures is None:
         return None
-    echo = statistics.median(cost.machine for cost in echo_cpu if cost.machine is not None)
-    echo_busy = statistics.median(cost.busy for cost in echo_cpu if cost.busy is not None)
-    ingest = statistics.median(cost.machine for cost in ingest_cpu if cost.machine is not None)
-    ingest_busy = statistics.median(cost.busy for cost in ingest_cpu if cost.busy is not None)
+    (echo, echo_busy), (ingest, ingest_busy) = echo_figures, ingest_figures
     bound = CORES * 1000 / ingest / echo_rate if ingest > 0 and echo_rate > 0 else 0.0
     return (
         f"machine CPU  : echo {echo:.3f} ms/request ({echo_busy:.0%} of {CORES} cores busy), "
         f"ingest {ingest:.3f} ms/report ({ingest_busy:.0%} busy): at that cost {CORES} busy cores "
         f"make at most {bound:.0%} of the echo ceiling"
     )
+
+
+def _machine_medians(costs: list[RoundCpu]) -> tuple[float, float] | None:
+    """The median machine CPU per request and busy share over the rounds; None if a round lacks them."""
+    machine = [cost.machine for cost in costs if cost.machine is not None]
+    busy = [cost.busy for cost in costs if cost.busy is not None]
+    if len(machine) < len(costs) or len(busy) < len(costs):
+        return None
+    return statistics.median(machine), statistics.median(busy)
 
 
 async def _batches(host: str, port: int, key: str, args: argparse.Namespace, *, first: int) -> None:
