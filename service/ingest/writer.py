@@ -111,9 +111,7 @@ class GroupWriter:
         futures: list[asyncio.Future[Outcome]] = [loop.create_future() for _ in batch]
         self._waiting.extend(zip(batch, futures, strict=True))
         if len(self._flushers) < self._loop_commit.parallel:
-            flusher = asyncio.create_task(self._flush())
-            self._flushers.add(flusher)
-            flusher.add_done_callback(self._flushers.discard)
+            self._flushers.add(asyncio.create_task(self._flush()))
         return futures
 
     async def drain(self) -> None:
@@ -123,6 +121,17 @@ class GroupWriter:
         await self._loop_commit.close()
 
     async def _flush(self) -> None:
+        try:
+            await self._flush_waiting()
+        finally:
+            # Leaves the set in the same step as its last look at the queue. A done callback ran a turn
+            # later: a report submitted in between saw this flusher still counted, started none, and waited
+            # for the next report to come along.
+            task = asyncio.current_task()
+            if task is not None:
+                self._flushers.discard(task)
+
+    async def _flush_waiting(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
             self.on_batch(len(batch))

@@ -140,6 +140,29 @@ def test_a_retry_in_a_batch_comes_back_duplicate_and_its_neighbours_are_stored(
     assert stored(db) == 2
 
 
+def test_a_report_submitted_as_the_last_batch_settles_is_still_written(
+    db: Database, analyzer: Analyzer
+) -> None:
+    """A report handed over after the flusher found nothing more to write, but before the loop ran the
+    flusher's done callbacks, must get a flusher of its own (the racing retries of a test hung on this)."""
+    first, second = rows(db, analyzer, "first"), rows(db, analyzer, "second")
+
+    async def scenario() -> Outcome:
+        writer = GroupWriter(db)
+        later: list[asyncio.Future[Outcome]] = []
+        [written] = writer.submit([first])
+        # Runs once `written` is resolved, in the same turn of the loop as the flusher's last step: after
+        # the flusher's final look at its queue, before the task's own done callbacks.
+        written.add_done_callback(lambda _: later.extend(writer.submit([second])))
+        assert await written is Outcome.CREATED
+        outcome = await asyncio.wait_for(later[0], 10)
+        await writer.drain()
+        return outcome
+
+    assert run(scenario()) is Outcome.CREATED
+    assert stored(db) == 2
+
+
 def test_one_writer_serves_one_loop_after_another(db: Database, analyzer: Analyzer) -> None:
     """An app started again on a new loop (as each test client does) writes on connections of the new loop."""
     writer = GroupWriter(db)
