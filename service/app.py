@@ -19,6 +19,7 @@ from service.dashboard.mount import mount_dashboard
 from service.db import Database
 from service.errors import install_problem_handlers
 from service.health.router import router as health_router
+from service.ingest.fast_path import ReportFastPath
 from service.ingest.openapi import PROBLEM, component_schemas
 from service.ingest.requests import REPORT_ADAPTER
 from service.ingest.router import router as reports_router
@@ -72,6 +73,7 @@ def create_app(settings: Settings, *, db: Database, analyzer: Analyzer, redis_ur
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(NulGuard)
+    app.add_middleware(ReportFastPath, max_body_bytes=settings.max_body_bytes)  # outermost: skips the rest
     app.include_router(health_router)
     app.include_router(reports_router)
     app.include_router(rules_router)

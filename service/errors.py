@@ -111,6 +111,15 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def problem_answer(exc: ProblemError, path: str) -> JSONResponse:
+    """The answer to an error raised on purpose while serving `path`; a refused report is counted."""
+    if path.startswith("/v1/reports"):
+        REJECTED.labels(str(exc.status)).inc()
+    return problem_response(
+        exc.status, exc.title, exc.detail, errors=exc.errors, headers=exc.headers, instance=path
+    )
+
+
 def validation_errors(
     exc: ValidationError | RequestValidationError,
     *,
@@ -143,16 +152,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
-        if request.url.path.startswith("/v1/reports"):
-            REJECTED.labels(str(exc.status)).inc()
-        return problem_response(
-            exc.status,
-            exc.title,
-            exc.detail,
-            errors=exc.errors,
-            headers=exc.headers,
-            instance=request.url.path,
-        )
+        return problem_answer(exc, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
