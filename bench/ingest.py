@@ -13,6 +13,12 @@ per request (the API process and its intake processes, from /proc), which says w
 whole machine's (the database and the load generator too, from /proc/stat). The echo runs in one API process
 on one core; the ingest uses every core. When the ingest keeps them all busy, the machine's CPU per report
 bounds the ratio: N cores at C ms per report make at most N / C reports per millisecond.
+
+32 connections by default. The echo is saturated from 8 connections on (2026-12-03, in turn on one server:
+2,133, 2,004, 2,257 and 2,254 req/s at 8, 16, 32 and 64), so any of them measures the ceiling. The ingest
+is not: a durable commit on PostgreSQL waits about 4 ms for its WAL flush on our VM, so 16 clients leave
+its intake short of reports while their reports wait on the disk. At 64 connections both loads queue past
+a p99 of 50 ms. --concurrency 16 shows the latency-bound case.
 """
 
 from __future__ import annotations
@@ -63,7 +69,7 @@ def main() -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--redis-url")
     parser.add_argument("--requests", type=int, default=4000)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--intake-workers", type=int, help="INTAKE_WORKERS for the server")
     parser.add_argument("--json", type=Path, help="also write the per-round figures as JSON here")
