@@ -30,7 +30,7 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if sum(len(name) + len(value) for name, value in scope.get("headers", ())) > MAX_HEADER_BYTES:
+        if head_too_large(scope):
             detail = f"The request headers exceed {MAX_HEADER_BYTES} bytes: send fewer or shorter ones."
             response = problem_response(
                 431, "Request Header Fields Too Large", detail, headers={"Connection": "close"}
@@ -64,6 +64,11 @@ class BodySizeLimit:
 
     def _detail(self) -> str:
         return f"The request body is over the limit of {self.max_bytes} bytes. Send a smaller body."
+
+
+def head_too_large(scope: Scope) -> bool:
+    """Whether the request's headers pass MAX_HEADER_BYTES (answered 431)."""
+    return sum(len(name) + len(value) for name, value in scope.get("headers", ())) > MAX_HEADER_BYTES
 
 
 def scope_header(scope: Scope, name: bytes) -> bytes | None:

@@ -28,7 +28,7 @@ class NulGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        where = _nul_in_head(scope)
+        where = nul_in_head(scope)
         if where is not None:
             detail = f"The request's {where} contains a NUL character (%00 or U+0000): remove it."
             await problem_response(400, "Bad Request", detail)(scope, receive, send)
@@ -38,7 +38,8 @@ class NulGuard:
         await self.app(scope, receive, send)
 
 
-def _nul_in_head(scope: Scope) -> str | None:
+def nul_in_head(scope: Scope) -> str | None:
+    """Where the request's path, query string or headers carry a NUL, or None."""
     if "\x00" in scope["path"]:
         return "path"
     query: bytes = scope.get("query_string", b"")

@@ -21,10 +21,17 @@ async def bearer_key(request: Request) -> str:
         raise Unauthorized(
             "API keys are accepted only in the Authorization header, never in the query string."
         )
-    scheme, _, key = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
+    key = bearer_token(request.headers.get("authorization", ""))
+    if key is None:
         raise Unauthorized("Send your API key as 'Authorization: Bearer <key>'.")
-    return key.strip()
+    return key
+
+
+def bearer_token(authorization: str) -> str | None:
+    """The key in an `Authorization: Bearer <key>` header's value; None for any other value."""
+    scheme, _, key = authorization.partition(" ")
+    key = key.strip()
+    return key if scheme.lower() == "bearer" and key else None
 
 
 def authorize(*, db_session: Session, key: str, scopes: tuple[str, ...]) -> Principal:

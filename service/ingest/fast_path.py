@@ -19,12 +19,12 @@ from typing import NamedTuple
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.auth.dependencies import WRITE_REPORTS
+from service.auth.dependencies import WRITE_REPORTS, bearer_token
 from service.errors import ProblemError, problem_answer
 from service.ingest.router import MAX_PARAMETER_CHARS
 from service.intake.answer import ReportAnswer, ReportRequest
-from service.limits import MAX_HEADER_BYTES
-from service.nul_guard import FORM_TYPE
+from service.limits import head_too_large
+from service.nul_guard import FORM_TYPE, nul_in_head
 
 PATH = "/v1/reports"
 
@@ -89,21 +89,18 @@ def _is_submission(scope: Scope) -> bool:
 
 def _plain_submission(scope: Scope, max_body_bytes: int) -> _PlainHead | None:
     """The key, content type and idempotency key of a request the fast path may take; None otherwise."""
-    headers: dict[bytes, bytes] = {}
-    size = 0
-    for name, value in scope["headers"]:
-        size += len(name) + len(value)
-        if b"\x00" in value or name in headers:
-            return None  # NulGuard's 400; a repeated header is left to the app's reading of it
-        headers[name] = value
-    if size > MAX_HEADER_BYTES or not _length_within(headers.get(b"content-length"), max_body_bytes):
+    if nul_in_head(scope) is not None or head_too_large(scope):
+        return None  # NulGuard's 400, BodySizeLimit's 431
+    headers: dict[bytes, bytes] = dict(scope["headers"])
+    if len(headers) < len(scope["headers"]):
+        return None  # a repeated header is left to the app's reading of it
+    if not _length_within(headers.get(b"content-length"), max_body_bytes):
         return None
     content_type = headers.get(b"content-type")
     if content_type is not None and content_type.lower().startswith(FORM_TYPE):
         return None
-    scheme, _, key = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
-    key = key.strip()
-    if scheme.lower() != "bearer" or not key:
+    key = bearer_token(headers.get(b"authorization", b"").decode("latin-1"))
+    if key is None:
         return None
     idempotency_key = _decoded(headers.get(b"idempotency-key"))
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_PARAMETER_CHARS:
