@@ -39,7 +39,7 @@ def register(commands: Any) -> None:
         "--intake-workers",
         type=int,
         metavar="N",
-        help="processes that analyse and store reports (default: INTAKE_WORKERS, else one per spare CPU; "
+        help="processes that analyse and store reports (default: INTAKE_WORKERS, else one per CPU; "
         "0: on the API's own event loop)",
     )
     serve.set_defaults(handler=run_serve)

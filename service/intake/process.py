@@ -43,6 +43,10 @@ log = logging.getLogger("triage.intake")
 # On PostgreSQL at 16 connections, where each commit waited 3 ms for its WAL flush, rounds of 8 left only
 # two rounds in hand: rounds of 5 with three commits in flight made 34-36 % against 25-30 %, and this rule
 # 33-42 %.
+# An intake process beside others takes whole rounds of 8 instead: while it waits for a commit, the others
+# analyse, so smaller rounds would only make smaller commits, each costing more. bench/ab_ingest.py, two
+# intake processes on 2 cores against one, 32 connections on PostgreSQL, 4 pairs: with this rule B/A 1.084
+# (B faster in 4 of 4, server CPU per report +5 %), with the rule above 0.967 (0 of 4, +18 %).
 REPORTS_PER_ROUND = 8
 MIN_REPORTS_PER_ROUND = 5
 # A batch's lines are answered all together, so their rounds may be larger: the bigger the group commit, the
@@ -50,9 +54,11 @@ MIN_REPORTS_PER_ROUND = 5
 BULK_LINES_PER_ROUND = 64
 
 
-def round_size(in_hand: int, parallel: int) -> int:
-    """Reports per round: those in hand shared between the commits that may be in flight, within the bounds
-    above."""
+def round_size(in_hand: int, parallel: int, *, alone: bool = True) -> int:
+    """Reports per round: for an intake process `alone` in its API's pool, those in hand shared between the
+    commits that may be in flight, within the bounds above; for one of several, a whole round."""
+    if not alone:
+        return REPORTS_PER_ROUND
     share = -(-in_hand // parallel)
     return max(MIN_REPORTS_PER_ROUND, min(REPORTS_PER_ROUND, share))
 
@@ -100,9 +106,12 @@ def problem_fields(exc: ProblemError) -> dict[str, Any]:
 class IntakeServer:
     """Answers report frames on one socket until the API closes it."""
 
-    def __init__(self, parts: IntakeParts, reloader: RulesReloader, *, batches: list[int]) -> None:
+    def __init__(
+        self, parts: IntakeParts, reloader: RulesReloader, *, batches: list[int], alone: bool = True
+    ) -> None:
         self.parts = parts
         self.reloader = reloader
+        self.alone = alone  # the only intake process of its API (round_size)
         # Sizes of the group commits since the last answer: they ride on the next one to the API's metrics.
         self.batches = batches
         self._inbox: list[tuple[dict[str, Any], bytes]] = []
@@ -177,7 +186,7 @@ class IntakeServer:
             self._round_waiting = None
 
     def _round_size(self) -> int:
-        return round_size(len(self._inbox) + self._in_rounds, self.parts.writer.parallel)
+        return round_size(len(self._inbox) + self._in_rounds, self.parts.writer.parallel, alone=self.alone)
 
     def _take_round(self) -> list[tuple[dict[str, Any], bytes]]:
         bulk = self._inbox[0][0].get("bulk", False)
@@ -251,7 +260,7 @@ def build_server(settings: Settings) -> IntakeServer:
     writer = GroupWriter(db, on_batch=batches.append)
     parts = IntakeParts(db=db, writer=writer, analyzer=analyzer, policy=policy)
     reloader = RulesReloader(analyzer.rules, settings.rules_dir)
-    return IntakeServer(parts, reloader, batches=batches)
+    return IntakeServer(parts, reloader, batches=batches, alone=settings.intake_processes <= 1)
 
 
 def run(fd: int) -> None:

@@ -55,12 +55,12 @@ def test_postgres_urls_use_psycopg() -> None:
     assert normalise_database_url("sqlite:///x") == "sqlite:///x"
 
 
-def test_intake_processes_default_to_the_spare_cpus_and_follow_an_explicit_count(
+def test_intake_processes_default_to_one_per_cpu_and_follow_an_explicit_count(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("INTAKE_WORKERS", raising=False)
     cpus = usable_cpus()
-    assert Settings(_env_file=None).intake_processes == max(1, min(8, cpus - 1))
+    assert Settings(_env_file=None).intake_processes == max(1, min(8, cpus))
     assert Settings(intake_workers=0).intake_processes == 0
     monkeypatch.setenv("INTAKE_WORKERS", "3")
     assert Settings().intake_processes == 3

@@ -57,6 +57,14 @@ def test_the_reports_in_hand_are_shared_among_the_commits_that_may_be_in_flight(
     assert MIN_REPORTS_PER_ROUND <= round_size(0, parallel=2) <= REPORTS_PER_ROUND
 
 
+def test_an_intake_process_beside_others_takes_whole_rounds() -> None:
+    # While it waits for a commit, the other processes analyse: a smaller round would only make a smaller
+    # commit.
+    in_hand = (0, 1, 5, 13, 16, 40)
+    assert [round_size(n, parallel=3, alone=False) for n in in_hand] == [REPORTS_PER_ROUND] * len(in_hand)
+    assert [round_size(n, parallel=1, alone=False) for n in in_hand] == [REPORTS_PER_ROUND] * len(in_hand)
+
+
 def test_a_writer_on_postgresql_lets_rounds_commit_side_by_side(db: Database) -> None:
     expected = 3 if db.engine.dialect.name == "postgresql" else 1
     assert GroupWriter(db).parallel == expected
