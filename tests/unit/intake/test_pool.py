@@ -343,3 +343,34 @@ def test_a_hung_intake_process_is_killed_after_the_timeout_and_replaced(
     assert 1.0 <= waited < 10
     assert retried == 201, "the hung process stored nothing; the retry stores it once"
     assert restarts() == restarts_before + 1
+
+
+def test_on_postgresql_an_intake_process_beside_another_commits_whole_rounds(
+    settings: Settings, database_url: str, db: Database, analyzer: Analyzer
+) -> None:
+    # Alone, a process shares the reports in hand among its three commits in flight (16 make rounds of 6 at
+    # most); beside another, which analyses while it waits, it takes whole rounds of 8.
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite commits one batch at a time: rounds of 8 either way")
+    principal = principal_of(db)
+    threat = json.loads((FILES / "reports" / "sms_threat.json").read_text())
+    header = {"principal": principal_fields(principal), "content_type": "application/json"}
+
+    async def commits(processes: int, prefix: str) -> list[int]:
+        """Commit sizes of 16 reports sent at once to one process of a pool of `processes`."""
+        pool = IntakePool(pool_settings(settings, database_url, processes), processes, rules=analyzer.rules)
+        await pool.start()
+        try:
+            bodies = [json.dumps({**threat, "reference": f"{prefix}-{n}"}).encode() for n in range(16)]
+            replies = await asyncio.gather(*(pool.links[0].request(header, body) for body in bodies))
+            assert [reply["status"] for reply, _ in replies] == [201] * 16
+            return [size for reply, _ in replies for size in reply.get("batches", ())]
+        finally:
+            await pool.stop()
+
+    alone = asyncio.run(commits(1, "alone"))
+    beside = asyncio.run(commits(2, "beside"))
+    assert sum(alone) == sum(beside) == 16
+    assert max(alone) <= 6
+    assert beside == [REPORTS_PER_ROUND, REPORTS_PER_ROUND]
+    assert stored_reports(db) == 32
