@@ -56,6 +56,17 @@ def analysis_of(response_json: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in response_json.items() if key not in STORED_ONLY}
 
 
+def threat_report() -> dict[str, Any]:
+    """The SMS threat of tests/files, as a JSON report to send (vary its `reference` to store it again)."""
+    report: dict[str, Any] = json.loads((FILES / "reports" / "sms_threat.json").read_text())
+    return report
+
+
+def frame_header(principal: Principal) -> dict[str, Any]:
+    """The header of a JSON report frame sent straight to an intake process."""
+    return {"principal": principal_fields(principal), "content_type": "application/json"}
+
+
 def stored_reports(db: Database) -> int:
     with db.session() as db_session:
         return int(db_session.scalar(select(func.count()).select_from(Report)) or 0)
@@ -85,7 +96,7 @@ def test_retries_errors_and_counts_cross_the_process_boundary(
 ) -> None:
     auth = {"Authorization": f"Bearer {new_key(db, scopes=['reports:write', 'rules:admin'])}"}
     json_body = {**auth, "Content-Type": "application/json"}
-    threat = json.loads((FILES / "reports" / "sms_threat.json").read_text())
+    threat = threat_report()
     hits_before = rule_hits(pooled_client, auth)
     batched_before = metric_value(pooled_client.get("/metrics").text, "triage_writer_batch_reports_sum")
     first = pooled_client.post("/v1/reports", json=threat, headers=auth)
@@ -146,7 +157,7 @@ def test_a_reload_reaches_the_intake_processes_before_it_answers(
     local = pool_settings(settings, database_url, 2, rules_dir=rules_dir)
     app = create_app(local, db=db, analyzer=build_analyzer(local), redis_url=redis_url)
     auth = {"Authorization": f"Bearer {new_key(db, scopes=['reports:write', 'rules:admin'])}"}
-    threat = json.loads((FILES / "reports" / "sms_threat.json").read_text())
+    threat = threat_report()
     with TestClient(app) as client:
         before = client.post("/v1/reports", json=threat, headers=auth).json()
         scoring = rules_dir / "scoring.yaml"
@@ -243,7 +254,7 @@ def test_on_sqlite_an_intake_process_commits_a_burst_in_rounds_of_eight(
     # SQLite commits on the intake's own loop: answering 8 at a time lets the first go out while the rest are
     # analysed. (On PostgreSQL the commit is awaited and there is no cap: the last assertion is SQLite's.)
     principal = principal_of(db)
-    threat = json.loads((FILES / "reports" / "sms_threat.json").read_text())
+    threat = threat_report()
     bodies = [json.dumps({**threat, "reference": f"burst-{n}"}).encode() for n in range(24)]
 
     async def burst(bulk: bool) -> list[int]:
@@ -282,8 +293,8 @@ def test_on_postgresql_a_round_held_up_at_its_commit_holds_up_no_other_round(
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite commits one batch at a time")
     principal = principal_of(db)
-    threat = json.loads((FILES / "reports" / "sms_threat.json").read_text())
-    header = {"principal": principal_fields(principal), "content_type": "application/json"}
+    threat = threat_report()
+    header = frame_header(principal)
 
     def body(reference: str) -> bytes:
         return json.dumps({**threat, "reference": reference}).encode()
@@ -353,8 +364,8 @@ def test_on_postgresql_an_intake_process_beside_another_commits_whole_rounds(
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite commits one batch at a time: rounds of 8 either way")
     principal = principal_of(db)
-    threat = json.loads((FILES / "reports" / "sms_threat.json").read_text())
-    header = {"principal": principal_fields(principal), "content_type": "application/json"}
+    threat = threat_report()
+    header = frame_header(principal)
 
     async def commits(processes: int, prefix: str) -> list[int]:
         """Commit sizes of 16 reports sent at once to one process of a pool of `processes`."""
