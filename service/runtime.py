@@ -60,8 +60,13 @@ def build_analyzer(settings: Settings) -> Analyzer:
         problems = "; ".join(str(issue) for issue in loaded.issues[:20])
         raise RuntimeError(f"the rules in {settings.rules_dir} are invalid: {problems}")
     ip_lookup = IpOriginLookup.load(lists_dir=settings.rules_dir / "lists", home_region=settings.home_region)
-    limits = EmailLimits(max_bytes=settings.max_email_bytes)
+    limits = build_email_limits(settings)
     return Analyzer(home_region=settings.home_region, rules=rules, ip_lookup=ip_lookup, email_limits=limits)
+
+
+def build_email_limits(settings: Settings) -> EmailLimits:
+    """The bounds on parsing an email: the analysis's, and triage's when it reads a stored one again."""
+    return EmailLimits(max_bytes=settings.max_email_bytes)
 
 
 def build_sla_policy(settings: Settings) -> SlaPolicy:
@@ -80,6 +85,7 @@ def build_triage_policy(settings: Settings) -> TriagePolicy:
         lanes=dict(scoring.get("lanes") or {}),
         sla=build_sla_policy(settings),
         hash_key=settings.secret_key.encode(),
+        email_limits=build_email_limits(settings),
     )
 
 

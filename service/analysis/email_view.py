@@ -20,7 +20,7 @@ def email_view(
     sender_address = parsed.from_.addr_spec if parsed.from_ else None
     sender = {"kind": "email", "raw": sender_address, "phone": None, "email": sender_address}
     origin = _origin(parsed, ip_lookup)
-    text = "\n".join(part for part in (parsed.subject, parsed.body_text) if part)
+    text = email_text(parsed)
     return MessageView(
         text=text,
         sender=sender,
@@ -30,6 +30,11 @@ def email_view(
         defects=tuple(parsed.defects),
         fields=_fields(parsed, origin, text),
     )
+
+
+def email_text(parsed: ParsedEmail) -> str:
+    """What the rules read of an email: its subject and body text."""
+    return "\n".join(part for part in (parsed.subject, parsed.body_text) if part)
 
 
 def _origin(parsed: ParsedEmail, ip_lookup: IpOriginLookup) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 MAX_PER_KIND = 20
@@ -10,8 +11,10 @@ EXACT_KINDS = ("sender", "sender_email", "callback", "url", "bank_account", "ori
 TEMPLATE = "template"
 
 
-def report_indicators(analysis: dict[str, Any]) -> list[tuple[str, str]]:
-    """(kind, value) pairs, values normalised so that the same fact always reads the same."""
+def report_indicators(analysis: dict[str, Any], sketch: Sequence[str] | None = None) -> list[tuple[str, str]]:
+    """(kind, value) pairs, values normalised so that the same fact always reads the same; `sketch` is the
+    message's template sketch, which triage computes (service.analysis.template), else the one an analysis
+    stored before that carries."""
     found: list[tuple[str, str]] = []
     sender = analysis.get("sender") or {}
     phone = sender.get("phone") or {}
@@ -28,8 +31,16 @@ def report_indicators(analysis: dict[str, Any]) -> list[tuple[str, str]]:
     origin_ip = (analysis.get("origin") or {}).get("ip")
     if origin_ip:
         found.append(("origin_ip", origin_ip))
-    found += [(TEMPLATE, value) for value in (analysis.get("template") or {}).get("sketch", [])]
+    if sketch is None:
+        sketch = stored_sketch(analysis) or ()
+    found += [(TEMPLATE, value) for value in sketch]
     return list(dict.fromkeys(found))
+
+
+def stored_sketch(analysis: dict[str, Any]) -> list[str] | None:
+    """The template sketch an analysis holds: ingest computed it until triage took it over; None since."""
+    template = analysis.get("template")
+    return list(template.get("sketch") or []) if isinstance(template, dict) else None
 
 
 def _values(kind: str, items: Any, key: str) -> list[tuple[str, str]]:

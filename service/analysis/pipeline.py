@@ -16,7 +16,6 @@ import orjson
 from service.analysis.email_view import email_view
 from service.analysis.inputs import ReportInput
 from service.analysis.sms_view import sms_view
-from service.analysis.template import template_sketch
 from service.analysis.view import MessageView
 from service.parsing.email import EmailLimits, EmailParseError, TrustConfig
 from service.parsing.entities import extract_entities
@@ -69,7 +68,6 @@ class Analyzer:
             "email": view.email,
             "text": {"length": len(view.text)},
             "defects": list(view.defects),
-            "template": {"sketch": template_sketch(view.text)},
             "ruleset": {"version": result.version},
             "data_versions": self.ip_lookup.data_versions,
         }

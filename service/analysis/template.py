@@ -3,6 +3,10 @@
 The text is folded (case, diacritics, đ → d, digits → #), cut into word 3-grams, and the four smallest 32-bit
 hashes of those shingles are kept (a bottom-k sketch). Two messages that share two of their four hashes are
 near-duplicates: their shingle sets overlap far more than unrelated messages ever do.
+
+The sketch serves only correlation, so triage computes it from the stored message (`message_sketch`), not
+ingest: on a 1 KB SMS it was a fifth of the intake's instructions (callgrind: 410,000 of 1.9 million per
+report), which `POST /v1/reports` waited on for nothing its answer holds.
 """
 
 from __future__ import annotations
@@ -10,6 +14,9 @@ from __future__ import annotations
 import unicodedata
 import zlib
 
+from service.analysis.email_view import email_text
+from service.analysis.inputs import ReportInput
+from service.parsing.email import EmailLimits, parse_email
 from service.parsing.text.latin_bases import vietnamese_bases
 
 SKETCH_SIZE = 4
@@ -34,6 +41,15 @@ def template_sketch(text: str) -> list[str]:
     # Joining and hashing the 3-word shingles with map() keeps the whole loop in C.
     shingles = set(map(zlib.crc32, map(b" ".join, zip(words, words[1:], words[2:], strict=False))))
     return [f"{value:08x}" for value in sorted(shingles)[:SKETCH_SIZE]]
+
+
+def message_sketch(report: ReportInput, *, limits: EmailLimits) -> list[str]:
+    """The sketch of the text the rules read: the SMS as sent, or an email's subject and body (parsed again,
+    within the same limits as at ingest); raises EmailParseError for bytes that are not an email."""
+    if report.sms is not None:
+        return template_sketch(report.sms.text)
+    assert report.email_raw is not None
+    return template_sketch(email_text(parse_email(report.email_raw, limits=limits)))
 
 
 def _fold(text: str) -> bytes:

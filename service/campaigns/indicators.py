@@ -8,6 +8,7 @@ gives no number back. Rotating SECRET_KEY therefore starts campaign linking afre
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -37,12 +38,17 @@ def _hmac_states(key: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
 
 
 def indicator_rows(
-    report_id: str, analysis: dict[str, Any], *, key: bytes, now: datetime
+    report_id: str,
+    analysis: dict[str, Any],
+    *,
+    key: bytes,
+    now: datetime,
+    sketch: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """The `report_indicators` rows of one report."""
+    """The `report_indicators` rows of one report (`sketch`: its template sketch, see report_indicators)."""
     return [
         {"report_id": report_id, "kind": kind, "value_hash": keyed_hash(key, kind, value), "seen_at": now}
-        for kind, value in report_indicators(analysis)
+        for kind, value in report_indicators(analysis, sketch)
     ]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from service.analysis.indicators import TEMPLATE
+from service.analysis.indicators import TEMPLATE, stored_sketch
 from service.campaigns.indicators import indicator_rows
 from service.campaigns.models import Campaign, CampaignIndicator, ReportIndicator
 from service.cases.models import Case
@@ -25,6 +25,9 @@ from service.ingest.models import Report
 TEMPLATE_MATCHES = 2  # sketch hashes two reports must share to count as one template
 MAX_LOOSE = 1000  # related reports not yet in a campaign, taken in per run
 INDICATORS_AT_ONCE = 2000  # reports whose indicator rows one pass writes, besides a triage batch's own
+RAW_AT_ONCE = 8  # stored inputs read at once for template sketches: an email may be megabytes
+SketchOf = Callable[[str, bytes], list[str]]
+"""The template sketch of a stored input, from its content type and raw bytes (service.cases.sketches)."""
 
 
 @dataclass(frozen=True)
@@ -45,14 +48,17 @@ def write_indicators(
     key: bytes,
     now: datetime,
     report_ids: Sequence[str] | None = None,
+    sketch_of: SketchOf,
     limit: int = INDICATORS_AT_ONCE,
 ) -> int:
     """Write the `report_indicators` rows of reports that have none yet: those named, or else the oldest
     `limit` of them. Returns how many reports got theirs.
 
-    Their rows come from the stored analysis, as ingest used to write them (migration 0008). On PostgreSQL
-    the reports are locked first, so no report's rows are written twice: a worker waits for another one's
-    pass over reports it names (it needs their rows), and leaves the others to whoever holds them.
+    Their rows come from the stored analysis, as ingest used to write them (migration 0008), and the template
+    sketch from the stored message, by `sketch_of` (an analysis stored before triage
+    took the sketch over carries its own). On PostgreSQL the reports are locked first, so no report's rows
+    are written twice: a worker waits for another one's pass over reports it names (it needs their rows), and
+    leaves the others to whoever holds them.
     """
     query = select(Report.id, Report.analysis, Report.received_at).where(Report.indicators_at.is_(None))
     if report_ids is not None:
@@ -64,10 +70,14 @@ def write_indicators(
     reports = db_session.execute(query).all()
     if not reports:
         return 0
+    unsketched = [report_id for report_id, analysis, _ in reports if stored_sketch(analysis) is None]
+    sketches = template_sketches(db_session, unsketched, sketch_of)
     rows = [
         row
         for report_id, analysis, received_at in reports
-        for row in indicator_rows(report_id, analysis, key=key, now=received_at)
+        for row in indicator_rows(
+            report_id, analysis, key=key, now=received_at, sketch=sketches.get(report_id)
+        )
     ]
     if rows:
         db_session.execute(insert(ReportIndicator), rows)
@@ -77,6 +87,19 @@ def write_indicators(
         execution_options={"synchronize_session": False},
     )
     return len(done)
+
+
+def template_sketches(
+    db_session: Session, report_ids: Sequence[str], sketch_of: SketchOf
+) -> dict[str, list[str]]:
+    """Each report's template sketch, from its stored input, read a few reports at a time."""
+    sketches: dict[str, list[str]] = {}
+    for start in range(0, len(report_ids), RAW_AT_ONCE):
+        chunk = report_ids[start : start + RAW_AT_ONCE]
+        stored = select(Report.id, Report.content_type, Report.raw).where(Report.id.in_(chunk))
+        for report_id, content_type, raw in db_session.execute(stored):
+            sketches[report_id] = sketch_of(content_type, raw)
+    return sketches
 
 
 def find_related(

@@ -8,23 +8,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.analysis.inputs import ReportInput
 from service.analysis.pipeline import INPUT_ERRORS, Analyzer
 from service.cases.models import Case
 from service.cases.workflow import LEVEL_RANK, record
 from service.errors import ProblemError
 from service.ingest.models import Report
-from service.ingest.requests import submission_from_body
+from service.ingest.requests import stored_input
 
 RESCORE_JOB = "workers.jobs.rescore_open_cases"
 BATCH = 200
-
-
-def report_input(report: Report) -> ReportInput:
-    """Rebuild what was analysed from the raw input kept with the report."""
-    if report.content_type == "message/rfc822":
-        return ReportInput.for_email(report.raw)
-    return submission_from_body(report.raw, content_type=report.content_type, idempotency_key=None).report
 
 
 def rescore_open_cases(*, db_session: Session, analyzer: Analyzer, now: datetime) -> int:
@@ -53,7 +45,7 @@ def _rescore(db_session: Session, analyzer: Analyzer, report: Report, *, now: da
         "at": now.isoformat(),
     }
     try:
-        analysis = analyzer.analyze(report_input(report), now=report.received_at)
+        analysis = analyzer.analyze(stored_input(report.content_type, report.raw), now=report.received_at)
     except (*INPUT_ERRORS, ProblemError):
         analysis = None
     if analysis is None:  # input that no longer parses keeps its score, stamped with the new version

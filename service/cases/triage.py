@@ -35,6 +35,7 @@ from service.campaigns.service import (
 )
 from service.cases.ladder import LadderStep
 from service.cases.models import Case
+from service.cases.sketches import stored_message_sketch
 from service.cases.sla import SlaPolicy
 from service.cases.workflow import LEVEL_RANK, fold_into, move, raise_level, record
 from service.db import SYNC_MATCHED, Database, commit_without_waiting_for_disk, replan_now_and_then
@@ -43,6 +44,7 @@ from service.ids import new_id
 from service.ingest.models import Report
 from service.jobs.queue import queue_once
 from service.notify.service import queue_notice_if_critical
+from service.parsing.email import EmailLimits
 
 WORKER = "worker"
 log = logging.getLogger(__name__)
@@ -58,6 +60,12 @@ class TriagePolicy:
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     # The deployment's SECRET_KEY (runtime.build_triage_policy): indicator rows are keyed hashes under it.
     hash_key: bytes = b""
+    # Ingest's bounds on an email (MAX_EMAIL_BYTES): the template sketch parses a stored email again.
+    email_limits: EmailLimits = field(default_factory=EmailLimits)
+
+    def sketch_of(self, content_type: str, raw: bytes) -> list[str]:
+        """The template sketch of a stored report's message."""
+        return stored_message_sketch(content_type, raw, limits=self.email_limits)
 
 
 def triage_committed(db: Database, report_ids: Sequence[str], policy: TriagePolicy, *, now: datetime) -> int:
@@ -83,8 +91,10 @@ def write_indicators_committed(
     reports triaged at once, the later look-up therefore finds the other, as when ingest wrote the rows."""
     with db.session() as db_session:
         commit_without_waiting_for_disk(db_session)  # derived rows: a lost pass is written again next time
-        write_indicators(db_session, key=policy.hash_key, now=now, report_ids=report_ids)
-        write_indicators(db_session, key=policy.hash_key, now=now)
+        write_indicators(
+            db_session, key=policy.hash_key, now=now, report_ids=report_ids, sketch_of=policy.sketch_of
+        )
+        write_indicators(db_session, key=policy.hash_key, now=now, sketch_of=policy.sketch_of)
         db_session.commit()
 
 
@@ -155,7 +165,9 @@ def _begin(
     replan_now_and_then(db_session)
     # Indicators never change: read before the locks, they tell which locks to take. Written here for a
     # caller that did not write them first (triage_committed does).
-    write_indicators(db_session, key=policy.hash_key, now=now, report_ids=report_ids)
+    write_indicators(
+        db_session, key=policy.hash_key, now=now, report_ids=report_ids, sketch_of=policy.sketch_of
+    )
     indicators = indicators_by_report(db_session, report_ids)
     since = now - timedelta(days=policy.window_days)
     return CorrelationLocks.take(db_session, indicators, since=since, alone=alone), indicators

@@ -38,6 +38,13 @@ def submission_from_body(
     )
 
 
+def stored_input(content_type: str, raw: bytes) -> ReportInput:
+    """What was analysed, rebuilt from the raw input kept with a report (rescoring, the template sketch)."""
+    if media_type(content_type) in EMAIL_TYPES:
+        return ReportInput.for_email(raw)
+    return submission_from_body(raw, content_type=content_type, idempotency_key=None).report
+
+
 def _from_json(body: bytes, *, idempotency_key: str | None) -> Submission:
     try:
         payload = REPORT_ADAPTER.validate_json(body)

@@ -3,7 +3,9 @@ from __future__ import annotations
 import unicodedata
 
 from service.analysis.indicators import report_indicators
-from service.analysis.template import _BYTE_TABLE, _fold, template_sketch
+from service.analysis.inputs import ReportInput, SmsInput
+from service.analysis.template import _BYTE_TABLE, SKETCH_SIZE, _fold, message_sketch, template_sketch
+from service.parsing.email import EmailLimits
 
 PRIZE = "Chúc mừng thuê bao {} đã trúng thưởng xe SH, liên hệ 0961234567 để nhận giải trước ngày {}"
 
@@ -60,3 +62,16 @@ def test_vietnamese_fold_agrees_with_decomposition() -> None:
 def test_numbers_collapse_only_when_a_word_is_all_digits() -> None:
     assert template_sketch("a1 b22 333 c d e f g") == template_sketch("a1 b22 4 c d e f g")
     assert template_sketch("a1 b22 c d e f g") != template_sketch("a1 b2 c d e f g")
+
+
+def test_the_sketch_given_to_report_indicators_is_the_one_used() -> None:
+    stored = {"template": {"sketch": ["0000abcd"]}}
+    assert report_indicators(stored, ["0000ffff"]) == [("template", "0000ffff")]
+    assert report_indicators({}, None) == []  # neither computed nor stored: nothing to link by
+
+
+def test_message_sketch_reads_the_sms_as_sent() -> None:
+    text = PRIZE.format("0912345678", "30/11")
+    sms = ReportInput.for_sms(SmsInput("0961234567", text, None, None))
+    assert message_sketch(sms, limits=EmailLimits()) == template_sketch(text)
+    assert len(template_sketch(text)) == SKETCH_SIZE

@@ -1,11 +1,15 @@
-"""A report's indicator rows are written by triage from its stored analysis, once, and never by ingest."""
+"""A report's indicator rows are written by triage from its stored analysis and message, once, and never by
+ingest."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from service.campaigns.indicators import indicator_rows
+from service.analysis.template import SKETCH_SIZE, template_sketch
+from service.campaigns.indicators import indicator_rows, keyed_hash
 from service.campaigns.models import ReportIndicator
 from service.campaigns.service import write_indicators
 from service.cases.triage import TriagePolicy, triage_committed
@@ -13,6 +17,7 @@ from service.db import Database, utcnow
 from service.ingest.models import Report
 
 KEY = b"k" * 32
+FILES = Path(__file__).resolve().parents[2] / "files"
 POLICY = TriagePolicy(lanes={"critical": "urgent", "high": "review"}, hash_key=KEY)
 
 
@@ -40,6 +45,8 @@ def test_triage_writes_each_reports_indicator_rows_once_from_its_analysis(
     first = post_sms(client, auth, text, "0913000001")
     second = post_sms(client, auth, text.replace("5 triệu", "7 triệu"), "0913000002")
     assert indicators(db) == {}  # ingest writes none
+    sketches = {first: template_sketch(text), second: template_sketch(text.replace("5 triệu", "7 triệu"))}
+    assert all(len(sketch) == SKETCH_SIZE for sketch in sketches.values())
 
     triage_committed(db, [first], POLICY, now=utcnow())
     with db.session() as db_session:
@@ -47,7 +54,9 @@ def test_triage_writes_each_reports_indicator_rows_once_from_its_analysis(
     expected = {
         report.id: sorted(
             (row["kind"], row["value_hash"], row["seen_at"])
-            for row in indicator_rows(report.id, report.analysis, key=KEY, now=report.received_at)
+            for row in indicator_rows(
+                report.id, report.analysis, key=KEY, now=report.received_at, sketch=sketches[report.id]
+            )
         )
         for report in reports.values()
     }
@@ -59,7 +68,61 @@ def test_triage_writes_each_reports_indicator_rows_once_from_its_analysis(
     assert reports[second].campaign_id == reports[first].campaign_id
 
     with db.session() as db_session:
-        assert write_indicators(db_session, key=KEY, now=utcnow()) == 0
-        assert write_indicators(db_session, key=KEY, now=utcnow(), report_ids=[first, second]) == 0
+        assert write_indicators(db_session, key=KEY, now=utcnow(), sketch_of=POLICY.sketch_of) == 0
+        again = write_indicators(
+            db_session, key=KEY, now=utcnow(), report_ids=[first, second], sketch_of=POLICY.sketch_of
+        )
+        assert again == 0
     triage_committed(db, [second], POLICY, now=utcnow())
     assert indicators(db) == expected  # nothing written twice
+
+
+def template_rows(db: Database, report_id: str) -> list[str]:
+    return sorted(value for kind, value, _ in indicators(db).get(report_id, []) if kind == "template")
+
+
+def template_hashes(sketch: list[str]) -> list[str]:
+    return sorted(keyed_hash(KEY, "template", value) for value in sketch)
+
+
+def test_ingest_leaves_the_template_sketch_to_triage_which_reads_an_email_again(
+    client: TestClient, auth: dict[str, str], db: Database
+) -> None:
+    extortion = (FILES / "reports" / "extortion.eml").read_bytes()
+    response = client.post(
+        "/v1/reports", content=extortion, headers={**auth, "Content-Type": "message/rfc822"}
+    )
+    assert response.status_code == 201, response.text
+    report_id = response.json()["id"]
+    assert "template" not in response.json()
+
+    triage_committed(db, [report_id], POLICY, now=utcnow())
+    subject = "Thông báo xác minh tài khoản"  # the encoded Subject header, decoded
+    body = extortion.split(b"\n\n", 1)[1].decode()
+    expected = template_sketch(f"{subject}\n{body}")
+    assert len(expected) == SKETCH_SIZE
+    assert template_rows(db, report_id) == template_hashes(expected)
+
+
+def test_a_sketch_stored_by_an_earlier_ingest_is_used_and_a_purged_report_has_none(
+    client: TestClient, auth: dict[str, str], db: Database
+) -> None:
+    text = "Mày liệu hồn, không trả tiền thì đừng trách tao ác với cả nhà mày nghe chưa"
+    earlier = post_sms(client, auth, text, "0913000003")
+    purged = post_sms(client, auth, text, "0913000004")
+    stored = ["0000abcd", "0000abce", "0000abcf", "0000abd0"]
+    with db.session() as db_session:
+        earlier_report = db_session.get(Report, earlier)
+        purged_report = db_session.get(Report, purged)
+        assert earlier_report is not None
+        assert purged_report is not None
+        earlier_report.analysis = {**earlier_report.analysis, "template": {"sketch": stored}}
+        purged_report.raw = b""
+        db_session.commit()
+
+    with db.session() as db_session:
+        assert write_indicators(db_session, key=KEY, now=utcnow(), sketch_of=POLICY.sketch_of) == 2
+        db_session.commit()
+    assert template_rows(db, earlier) == template_hashes(stored)
+    assert template_rows(db, purged) == []
+    assert indicators(db)[purged]  # its other indicators are written all the same
