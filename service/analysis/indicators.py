@@ -13,8 +13,7 @@ TEMPLATE = "template"
 
 def report_indicators(analysis: dict[str, Any], sketch: Sequence[str] | None = None) -> list[tuple[str, str]]:
     """(kind, value) pairs, values normalised so that the same fact always reads the same; `sketch` is the
-    message's template sketch, which triage computes (service.analysis.template), else the one an analysis
-    stored before that carries."""
+    message's template sketch when triage computed it (an SMS's), else the one the analysis holds."""
     found: list[tuple[str, str]] = []
     sender = analysis.get("sender") or {}
     phone = sender.get("phone") or {}
@@ -38,7 +37,7 @@ def report_indicators(analysis: dict[str, Any], sketch: Sequence[str] | None = N
 
 
 def stored_sketch(analysis: dict[str, Any]) -> list[str] | None:
-    """The template sketch an analysis holds: ingest computed it until triage took it over; None since."""
+    """The template sketch an analysis holds (an email's, and an SMS's stored before triage took it over)."""
     template = analysis.get("template")
     return list(template.get("sketch") or []) if isinstance(template, dict) else None
 

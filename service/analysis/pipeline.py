@@ -16,6 +16,7 @@ import orjson
 from service.analysis.email_view import email_view
 from service.analysis.inputs import ReportInput
 from service.analysis.sms_view import sms_view
+from service.analysis.template import template_sketch
 from service.analysis.view import MessageView
 from service.parsing.email import EmailLimits, EmailParseError, TrustConfig
 from service.parsing.entities import extract_entities
@@ -71,7 +72,13 @@ class Analyzer:
             "ruleset": {"version": result.version},
             "data_versions": self.ip_lookup.data_versions,
         }
-        return _without_nul_if_any(analysis) if report.channel == "email" else analysis
+        if report.channel != "email":
+            return analysis
+        # The template sketch serves only triage's linking. An SMS's text is stored as sent, so triage
+        # computes its sketch (service.cases.sketches) and ingest is spared it; an email's text comes out of
+        # the parse just done, which triage would have to repeat.
+        analysis["template"] = {"sketch": template_sketch(view.text)}
+        return _without_nul_if_any(analysis)
 
     def _view(self, report: ReportInput, *, now: datetime) -> MessageView:
         if report.channel == "email":

@@ -4,9 +4,10 @@ The text is folded (case, diacritics, đ → d, digits → #), cut into word 3-g
 hashes of those shingles are kept (a bottom-k sketch). Two messages that share two of their four hashes are
 near-duplicates: their shingle sets overlap far more than unrelated messages ever do.
 
-The sketch serves only correlation, so triage computes it from the stored message (`message_sketch`), not
-ingest: on a 1 KB SMS it was a fifth of the intake's instructions (callgrind: 410,000 of 1.9 million per
-report), which `POST /v1/reports` waited on for nothing its answer holds.
+The sketch serves only correlation. Triage computes an SMS's from its stored text (`message_sketch`): at
+ingest it was a fifth of an intake process's instructions per 1 KB SMS (callgrind: 410,000 of 1.9 million),
+which `POST /v1/reports` waited on for nothing its answer holds. An email's is computed at ingest, beside the
+parse that gives its text (service.analysis.pipeline).
 """
 
 from __future__ import annotations

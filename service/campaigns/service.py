@@ -25,7 +25,7 @@ from service.ingest.models import Report
 TEMPLATE_MATCHES = 2  # sketch hashes two reports must share to count as one template
 MAX_LOOSE = 1000  # related reports not yet in a campaign, taken in per run
 INDICATORS_AT_ONCE = 2000  # reports whose indicator rows one pass writes, besides a triage batch's own
-RAW_AT_ONCE = 8  # stored inputs read at once for template sketches: an email may be megabytes
+RAW_AT_ONCE = 16  # stored inputs read at once for template sketches: one may be as large as the body cap
 SketchOf = Callable[[str, bytes], list[str]]
 """The template sketch of a stored input, from its content type and raw bytes (service.cases.sketches)."""
 
@@ -55,10 +55,9 @@ def write_indicators(
     `limit` of them. Returns how many reports got theirs.
 
     Their rows come from the stored analysis, as ingest used to write them (migration 0008), and the template
-    sketch from the stored message, by `sketch_of` (an analysis stored before triage
-    took the sketch over carries its own). On PostgreSQL the reports are locked first, so no report's rows
-    are written twice: a worker waits for another one's pass over reports it names (it needs their rows), and
-    leaves the others to whoever holds them.
+    sketch of a report whose analysis holds none (an SMS) from its stored message, by `sketch_of`. On
+    PostgreSQL the reports are locked first, so no report's rows are written twice: a worker waits for another
+    one's pass over reports it names (it needs their rows), and leaves the others to whoever holds them.
     """
     query = select(Report.id, Report.analysis, Report.received_at).where(Report.indicators_at.is_(None))
     if report_ids is not None:

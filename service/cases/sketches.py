@@ -1,4 +1,5 @@
-"""The template sketch of a stored report, which triage computes for its indicator rows."""
+"""The template sketch of a stored report that has none in its analysis (an SMS), computed by triage for its
+indicator rows."""
 
 from __future__ import annotations
 

@@ -70,8 +70,12 @@ def test_the_sketch_given_to_report_indicators_is_the_one_used() -> None:
     assert report_indicators({}, None) == []  # neither computed nor stored: nothing to link by
 
 
-def test_message_sketch_reads_the_sms_as_sent() -> None:
+def test_message_sketch_reads_the_sms_as_sent_and_an_emails_subject_and_body() -> None:
     text = PRIZE.format("0912345678", "30/11")
     sms = ReportInput.for_sms(SmsInput("0961234567", text, None, None))
     assert message_sketch(sms, limits=EmailLimits()) == template_sketch(text)
     assert len(template_sketch(text)) == SKETCH_SIZE
+    head = "From: a@b.example\r\nSubject: Thông báo\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    raw = f"{head}\r\n{text}\r\n"
+    email = ReportInput.for_email(raw.encode())
+    assert message_sketch(email, limits=EmailLimits()) == template_sketch(f"Thông báo\n{text}")

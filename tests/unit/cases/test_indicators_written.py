@@ -85,23 +85,27 @@ def template_hashes(sketch: list[str]) -> list[str]:
     return sorted(keyed_hash(KEY, "template", value) for value in sketch)
 
 
-def test_ingest_leaves_the_template_sketch_to_triage_which_reads_an_email_again(
+def test_triage_sketches_an_sms_from_its_stored_text_and_an_email_keeps_the_sketch_of_its_analysis(
     client: TestClient, auth: dict[str, str], db: Database
 ) -> None:
+    text = "Chúc mừng thuê bao 0912345678 đã trúng thưởng xe SH, liên hệ 0961234567 để nhận giải trước 30/11"
+    sms = post_sms(client, auth, text, "0913000005")
     extortion = (FILES / "reports" / "extortion.eml").read_bytes()
     response = client.post(
         "/v1/reports", content=extortion, headers={**auth, "Content-Type": "message/rfc822"}
     )
     assert response.status_code == 201, response.text
-    report_id = response.json()["id"]
-    assert "template" not in response.json()
-
-    triage_committed(db, [report_id], POLICY, now=utcnow())
+    email = response.json()["id"]
     subject = "Thông báo xác minh tài khoản"  # the encoded Subject header, decoded
     body = extortion.split(b"\n\n", 1)[1].decode()
-    expected = template_sketch(f"{subject}\n{body}")
-    assert len(expected) == SKETCH_SIZE
-    assert template_rows(db, report_id) == template_hashes(expected)
+    email_sketch = template_sketch(f"{subject}\n{body}")
+    assert len(email_sketch) == SKETCH_SIZE
+    assert response.json()["template"] == {"sketch": email_sketch}
+    assert "template" not in client.get(f"/v1/reports/{sms}", headers=auth).json()
+
+    triage_committed(db, [sms, email], POLICY, now=utcnow())
+    assert template_rows(db, sms) == template_hashes(template_sketch(text))
+    assert template_rows(db, email) == template_hashes(email_sketch)
 
 
 def test_a_sketch_stored_by_an_earlier_ingest_is_used_and_a_purged_report_has_none(
