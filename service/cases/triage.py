@@ -60,7 +60,8 @@ class TriagePolicy:
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     # The deployment's SECRET_KEY (runtime.build_triage_policy): indicator rows are keyed hashes under it.
     hash_key: bytes = b""
-    # Ingest's bounds on an email (MAX_EMAIL_BYTES): the template sketch parses a stored email again.
+    # Ingest's bounds on an email (MAX_EMAIL_BYTES), for a stored email whose analysis holds no template
+    # sketch: only an SMS's is left to triage, but the input is parsed as it was at ingest either way.
     email_limits: EmailLimits = field(default_factory=EmailLimits)
 
     def sketch_of(self, content_type: str, raw: bytes) -> list[str]:
