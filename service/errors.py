@@ -180,12 +180,15 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        if request.url.path.startswith("/v1/reports"):
-            REJECTED.labels("500").inc()
-        return problem_response(
-            500, "Internal Server Error", "An internal error occurred; it has been logged."
-        )
+        return bug_answer(request.method, request.url.path)
+
+
+def bug_answer(method: str, path: str) -> JSONResponse:
+    """The answer to an error nobody raised on purpose, logged with the exception being handled."""
+    log.exception("unhandled error on %s %s", method, path)
+    if path.startswith("/v1/reports"):
+        REJECTED.labels("500").inc()
+    return problem_response(500, "Internal Server Error", "An internal error occurred; it has been logged.")
 
 
 def reason_phrase(status: int) -> str:

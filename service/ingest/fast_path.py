@@ -9,6 +9,9 @@ goes on to the app as before, and the app answers it as ever, errors included. A
 as it streams in, or a client that leaves mid-body, is handed to the app with what was read so far, so the
 app's own checks answer it (413) or see the client go.
 
+It runs in front of FastAPI itself (`service.app.TriageApp`), so it also answers the errors that FastAPI's
+error middleware would have: a bug's 500 is the same problem document.
+
 The route in `service.ingest.router` stays the one the OpenAPI schema documents and the one that answers
 the first request of a key, before the key is cached.
 """
@@ -20,7 +23,7 @@ from typing import NamedTuple
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.auth.dependencies import WRITE_REPORTS, bearer_token
-from service.errors import ProblemError, problem_answer
+from service.errors import ProblemError, bug_answer, problem_answer
 from service.ingest.router import MAX_PARAMETER_CHARS
 from service.intake.answer import ReportAnswer, ReportRequest
 from service.limits import head_too_large
@@ -123,6 +126,9 @@ async def _answer(scope: Scope, request: ReportRequest, receive: Receive, send: 
         answer: ReportAnswer = await scope["app"].state.intake.answer(request)
     except ProblemError as exc:
         await problem_answer(exc, PATH)(scope, receive, send)
+        return
+    except Exception:  # in front of the app's error middleware: its 500 is given here
+        await bug_answer("POST", PATH)(scope, receive, send)
         return
     await send(
         {

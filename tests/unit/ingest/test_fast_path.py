@@ -244,3 +244,42 @@ def test_through_the_app_a_chunked_body_over_the_cap_with_a_cached_key_is_413(
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
     assert stored_reports(db) == before
+
+
+class FailingIntake:
+    """An intake that fails as a bug would: not with a ProblemError."""
+
+    async def answer(self, request: object) -> None:
+        raise RuntimeError("the intake broke")
+
+
+def test_a_bug_on_the_fast_path_is_a_500_problem_document(
+    client: TestClient, app: FastAPI, warm_key: str, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = stored_reports(db)
+    monkeypatch.setattr(app.state, "intake", FailingIntake())
+    rest, sent = call(client, scope_of(app, warm_key), body_messages(SMS))
+    assert rest.received is None
+    status, headers, body = answer_of(sent)
+    assert (status, headers[b"content-type"]) == (500, b"application/problem+json")
+    assert json.loads(body)["detail"] == "An internal error occurred; it has been logged."
+    assert stored_reports(db) == before
+
+
+def test_the_app_takes_plain_submissions_before_its_own_layers(
+    client: TestClient, app: FastAPI, warm_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    layers = app.middleware_stack
+    assert layers is not None  # built by the warm-up request
+    seen: list[bytes] = []
+
+    async def recorded(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(scope.get("query_string", b""))
+        await layers(scope, receive, send)
+
+    monkeypatch.setattr(app, "middleware_stack", recorded)
+    headers = {"Authorization": f"Bearer {warm_key}", "Content-Type": "application/json"}
+    fast = client.post("/v1/reports", content=sms("front-1"), headers=headers)
+    slow = client.post("/v1/reports?reference=front-2", content=sms("front-2"), headers=headers)
+    assert (fast.status_code, slow.status_code) == (201, 201)
+    assert seen == [b"reference=front-2"]  # the plain submission never reached FastAPI's layers
