@@ -54,7 +54,8 @@ def _from_json(body: bytes, *, idempotency_key: str | None) -> Submission:
             raise UnprocessableContent("The body is not valid JSON.", errors=errors) from None
         fields = ", ".join(error["field"] for error in errors[:10])
         raise UnprocessableContent(f"The report did not validate: check {fields}.", errors=errors) from None
-    canonical = payload.model_dump_json(exclude_none=True).encode()
+    # model_dump_json's own serializer, whose bytes it would decode to a str for us to encode again.
+    canonical = payload.__pydantic_serializer__.to_json(payload, exclude_none=True)
     return Submission(
         report=_report_input(payload),
         content_type="application/json",
