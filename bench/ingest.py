@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.httpload import LoadResult, http_post, run, run_load
 from bench.load import cpu_seconds, machine_busy_seconds
+from bench.pg_wal import WalWatch
 from tests.integration.server import descendants, run_triage, serving_process, triage_env
 
 TEXTS = [
@@ -73,6 +74,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--intake-workers", type=int, help="INTAKE_WORKERS for the server")
     parser.add_argument("--json", type=Path, help="also write the per-round figures as JSON here")
+    parser.add_argument(
+        "--cold-wal",
+        action="store_true",
+        help="PostgreSQL: skip giving the cluster recycled WAL files before the rounds (bench/pg_wal.py)",
+    )
     parser.add_argument(
         "--batch-lines", type=int, default=100, help="also post NDJSON batches of this many reports (0: skip)"
     )
@@ -170,14 +176,18 @@ async def _rounds(base_url: str, key: str, args: argparse.Namespace, cpu: Server
     echo_cpu: list[RoundCpu] = []
     ingest_cpu: list[RoundCpu] = []
     per_commit: list[tuple[float, float]] = []
-    await run_load(
-        "warm-up",
-        host,
-        int(port),
-        lambda i: http_post("/v1/reports", host, bodies[i], headers),
-        total=min(500, args.requests),
-        concurrency=args.concurrency,
-    )
+    wal = WalWatch(args.database_url, cold=args.cold_wal)
+    warm_up = min(500, args.requests)
+    with wal.measuring(warm_up):
+        await run_load(
+            "warm-up",
+            host,
+            int(port),
+            lambda i: http_post("/v1/reports", host, bodies[i], headers),
+            total=warm_up,
+            concurrency=args.concurrency,
+        )
+    wal.prepare(reports_to_come=args.requests * (args.rounds + (1 if args.batch_lines else 0)))
 
     def echo(i: int) -> bytes:
         return http_post("/bench/echo", host, bodies[i], headers)
@@ -198,9 +208,10 @@ async def _rounds(base_url: str, key: str, args: argparse.Namespace, cpu: Server
         def ingest(i: int, offset: int = offset) -> bytes:
             return http_post("/v1/reports", host, bodies[offset + i], headers)
 
-        ingests.append(
-            await _measured(cpu, load(f"ingest (round {round_number})", ingest), ingest_cpu, per_commit)
-        )
+        with wal.counting_files():
+            ingests.append(
+                await _measured(cpu, load(f"ingest (round {round_number})", ingest), ingest_cpu, per_commit)
+            )
         print(ingests[-1].line())
         echoes.append(await _measured(cpu, load(f"echo ceiling (round {round_number + 1})", echo), echo_cpu))
         print(echoes[-1].line())
@@ -212,6 +223,8 @@ async def _rounds(base_url: str, key: str, args: argparse.Namespace, cpu: Server
         size = statistics.median(size for size, _ in per_commit)
         wait = statistics.median(wait for _, wait in per_commit)
         print(f"group commit : {size:.1f} reports per commit, each report waits {wait:.2f} ms for its commit")
+    if wal.summary():
+        print(wal.summary())
 
 
 def _print_cpu(echo_cpu: list[RoundCpu], ingest_cpu: list[RoundCpu], *, echo_rate: float) -> None:
