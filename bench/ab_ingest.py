@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.httpload import LoadResult, http_post, run, run_load
 from bench.ingest import ServerCpu, sms_report
+from bench.pg_wal import WalWatch
 from tests.integration.server import run_triage, serving_process, triage_env
 
 REPO = Path(__file__).resolve().parent.parent
@@ -122,23 +123,37 @@ async def _load(side: Side, name: str, bodies: list[bytes], args: argparse.Names
 
 async def _alternate(sides: dict[str, Side], args: argparse.Namespace) -> None:
     order = load_order(args.pairs)
-    for step, label in enumerate(order):
-        side = sides[label]
-        first = step * args.requests
-        bodies = [sms_report(first + i) for i in range(args.requests)]
-        warm_up = step < len(SIDES)
-        name = f"{label} warm-up" if warm_up else f"{label} pair {(step - len(SIDES)) // 2 + 1}"
-        before = sum(side.cpu.seconds())
-        result = await _load(side, name, bodies, args)
-        cpu_ms = (sum(side.cpu.seconds()) - before) * 1000 / result.requests
-        failures = sum(n for status, n in result.statuses.items() if status != 201)
-        if failures:
-            raise RuntimeError(f"{label}: {failures} reports were not stored (statuses {result.statuses})")
-        if not warm_up:
-            side.rates.append(result.rate)
-            side.cpu_per_report_ms.append(cpu_ms)
-            side.p99_ms.append(result.percentile(0.99))
-        print(f"{result.line()}   server CPU {cpu_ms:.3f} ms/report", flush=True)
+    # A young PostgreSQL cluster stalls every commit while it creates a WAL file (bench/pg_wal.py): primed
+    # after the warm-ups, no pair pays for that by chance.
+    wal = WalWatch(args.database_url)
+    with wal.measuring(reports=len(SIDES) * args.requests):
+        for step, label in enumerate(order[: len(SIDES)]):
+            await _step(sides[label], step, args)
+    wal.prepare(reports_to_come=(len(order) - len(SIDES)) * args.requests)
+    for step, label in enumerate(order[len(SIDES) :], start=len(SIDES)):
+        await _step(sides[label], step, args)
+    if wal.summary():
+        print(wal.summary())
+
+
+async def _step(side: Side, step: int, args: argparse.Namespace) -> None:
+    """One load of one side; its figures count unless it is a warm-up."""
+    label = side.label
+    first = step * args.requests
+    bodies = [sms_report(first + i) for i in range(args.requests)]
+    warm_up = step < len(SIDES)
+    name = f"{label} warm-up" if warm_up else f"{label} pair {(step - len(SIDES)) // 2 + 1}"
+    before = sum(side.cpu.seconds())
+    result = await _load(side, name, bodies, args)
+    cpu_ms = (sum(side.cpu.seconds()) - before) * 1000 / result.requests
+    failures = sum(n for status, n in result.statuses.items() if status != 201)
+    if failures:
+        raise RuntimeError(f"{label}: {failures} reports were not stored (statuses {result.statuses})")
+    if not warm_up:
+        side.rates.append(result.rate)
+        side.cpu_per_report_ms.append(cpu_ms)
+        side.p99_ms.append(result.percentile(0.99))
+    print(f"{result.line()}   server CPU {cpu_ms:.3f} ms/report", flush=True)
 
 
 def _summary(sides: dict[str, Side], args: argparse.Namespace) -> dict[str, object]:

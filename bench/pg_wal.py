@@ -90,6 +90,7 @@ class WalWatch:
         self.cold = cold
         self.bytes_per_report = 0.0
         self.files_created: int | None = 0
+        self.counted = False  # whether counting_files ran at all
         self.primed = ""
 
     @contextlib.contextmanager
@@ -117,6 +118,7 @@ class WalWatch:
         if self.database_url is None:
             yield
             return
+        self.counted = True
         before = wal_files(self.database_url)
         yield
         after = wal_files(self.database_url)
@@ -129,8 +131,8 @@ class WalWatch:
     def summary(self) -> str | None:
         if self.database_url is None:
             return None
+        said = f"PostgreSQL WAL: {self.bytes_per_report / 1024:.1f} KB per report; {self.primed}"
+        if not self.counted:
+            return said
         created = "unknown (no right to list them)" if self.files_created is None else str(self.files_created)
-        return (
-            f"PostgreSQL WAL: {self.bytes_per_report / 1024:.1f} KB per report; {self.primed}; "
-            f"files created during the ingest rounds: {created}"
-        )
+        return f"{said}; files created during the ingest rounds: {created}"
