@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bench.httpload import http_post, run_load
+from bench.httpload import LoadResult, http_post, run_load, run_paced
 
 ANSWERS = [
     b"HTTP/1.1 201 Created\r\ncontent-length: 5\r\n\r\nhello",
@@ -78,3 +78,52 @@ def test_a_server_that_hangs_up_early_is_reported() -> None:
 
     with pytest.raises(RuntimeError, match="4 of 4 requests went unanswered"):
         asyncio.run(load())
+
+
+async def _answer_after(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float) -> None:
+    """Answers each request `delay` seconds after it arrives, one at a time per connection."""
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+            await reader.readexactly(length)
+            await asyncio.sleep(delay)
+            writer.write(ANSWERS[0])
+    except asyncio.IncompleteReadError:
+        writer.close()
+
+
+def _paced(*, rate: float, total: int, connections: int, delay: float) -> LoadResult:
+    async def load() -> LoadResult:
+        server = await asyncio.start_server(lambda r, w: _answer_after(r, w, delay), "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            return await run_paced(
+                "paced",
+                "127.0.0.1",
+                port,
+                lambda i: http_post("/x", "127.0.0.1", b'{"n": %d}' % i, {}),
+                total=total,
+                rate=rate,
+                connections=connections,
+            )
+
+    return asyncio.run(load())
+
+
+def test_a_paced_load_sends_each_request_when_it_falls_due() -> None:
+    result = _paced(rate=200, total=40, connections=8, delay=0)
+    assert result.statuses == {201: 40}
+    assert len(result.latencies_ms) == 40
+    # Request i is not sent before start + i / rate, so the last goes out after 39 / 200 s at the earliest,
+    # where a closed loop would have sent all 40 to a server that answers at once in a few milliseconds.
+    assert result.seconds >= 39 / 200
+
+
+def test_a_paced_load_counts_the_wait_for_a_free_connection_as_latency() -> None:
+    # 20 requests due within 0.1 s, one connection, 20 ms per answer: the last is answered about 0.4 s after
+    # the first was sent, 0.3 s after it fell due. A closed loop would time each at 20 ms.
+    result = _paced(rate=200, total=20, connections=1, delay=0.02)
+    assert result.statuses == {201: 20}
+    assert max(result.latencies_ms) > 200
+    assert min(result.latencies_ms) >= 20
