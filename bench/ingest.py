@@ -14,6 +14,11 @@ whole machine's (the database and the load generator too, from /proc/stat). The 
 on one core; the ingest uses every core. When the ingest keeps them all busy, the machine's CPU per report
 bounds the ratio: N cores at C ms per report make at most N / C reports per millisecond.
 
+After each ingest round and the echo run that follows it, as many reports go out open loop at half the
+echo ceiling that round was set against (`--paced-share`), each when it falls due and timed from then: the
+goal asks for the p99 at that load, where a closed loop's p99 is that of a saturated server, 32 connections
+over its rate.
+
 32 connections by default. The echo is saturated from 8 connections on (2026-12-03, in turn on one server:
 2,133, 2,004, 2,257 and 2,254 req/s at 8, 16, 32 and 64), so any of them measures the ceiling. The ingest
 is not: a durable commit on PostgreSQL waits about 4 ms for its WAL flush on our VM, so 16 clients leave
@@ -36,7 +41,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.httpload import LoadResult, http_post, run, run_load
+from bench.httpload import LoadResult, http_post, run, run_load, run_paced
 from bench.load import cpu_seconds, machine_busy_seconds
 from bench.pg_wal import WalWatch
 from tests.integration.server import descendants, run_triage, serving_process, triage_env
@@ -74,6 +79,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--intake-workers", type=int, help="INTAKE_WORKERS for the server")
     parser.add_argument("--json", type=Path, help="also write the per-round figures as JSON here")
+    parser.add_argument(
+        "--paced-share",
+        type=float,
+        default=0.5,
+        help="after each ingest round, as many reports open loop at this share of the echo ceiling (0: skip)",
+    )
     parser.add_argument(
         "--cold-wal",
         action="store_true",
@@ -170,9 +181,11 @@ async def _measured(
 async def _rounds(base_url: str, key: str, args: argparse.Namespace, cpu: ServerCpu) -> None:
     host, port = base_url.removeprefix("http://").split(":")
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    bodies = [sms_report(i) for i in range(args.requests * (args.rounds + 1))]
+    paced_rounds = args.rounds if args.paced_share > 0 else 0
+    bodies = [sms_report(i) for i in range(args.requests * (args.rounds + paced_rounds + 1))]
     echoes: list[LoadResult] = []
     ingests: list[LoadResult] = []
+    paced: list[LoadResult] = []
     echo_cpu: list[RoundCpu] = []
     ingest_cpu: list[RoundCpu] = []
     per_commit: list[tuple[float, float]] = []
@@ -187,7 +200,7 @@ async def _rounds(base_url: str, key: str, args: argparse.Namespace, cpu: Server
             total=warm_up,
             concurrency=args.concurrency,
         )
-    wal.prepare(reports_to_come=args.requests * (args.rounds + (1 if args.batch_lines else 0)))
+    wal.prepare(reports_to_come=len(bodies) + (args.requests if args.batch_lines else 0))
 
     def echo(i: int) -> bytes:
         return http_post("/bench/echo", host, bodies[i], headers)
@@ -215,9 +228,22 @@ async def _rounds(base_url: str, key: str, args: argparse.Namespace, cpu: Server
         print(ingests[-1].line())
         echoes.append(await _measured(cpu, load(f"echo ceiling (round {round_number + 1})", echo), echo_cpu))
         print(echoes[-1].line())
+        if paced_rounds:
+            ceiling = (echoes[-2].rate + echoes[-1].rate) / 2  # the one this round's ratio is taken against
+            first = (args.rounds + round_number) * args.requests
+            with wal.counting_files():
+                paced.append(
+                    await _paced_round(host, int(port), headers, bodies[first:], ceiling, args, round_number)
+                )
+            print(paced[-1].line())
     if args.batch_lines:
         await _batches(host, int(port), key, args, first=len(bodies))
     _summary(echoes, ingests, args)
+    if paced:
+        _paced_summary(paced, args)
+    if args.json:
+        where = f"{args.concurrency} connections, {_database(args)}"
+        _write_json(args.json, echoes, ingests, (paced, args.paced_share), where)
     _print_cpu(echo_cpu, ingest_cpu, echo_rate=statistics.median(r.rate for r in echoes))
     if per_commit:
         size = statistics.median(size for size, _ in per_commit)
@@ -225,6 +251,35 @@ async def _rounds(base_url: str, key: str, args: argparse.Namespace, cpu: Server
         print(f"group commit : {size:.1f} reports per commit, each report waits {wait:.2f} ms for its commit")
     if wal.summary():
         print(wal.summary())
+
+
+async def _paced_round(
+    host: str,
+    port: int,
+    headers: dict[str, str],
+    bodies: list[bytes],
+    ceiling: float,
+    args: argparse.Namespace,
+    round_number: int,
+) -> LoadResult:
+    """The issue's goal asks for the p99 at 50 % of the echo ceiling: this sends reports at that rate, each
+    when it falls due (open loop), where the closed loop's p99 is that of a saturated server, set by how
+    many connections wait on it."""
+    return await run_paced(
+        f"ingest at {args.paced_share:.0%} ({round_number})",
+        host,
+        port,
+        lambda i: http_post("/v1/reports", host, bodies[i], headers),
+        total=args.requests,
+        rate=args.paced_share * ceiling,
+    )
+
+
+def _paced_summary(paced: list[LoadResult], args: argparse.Namespace) -> None:
+    failures = sum(n for r in paced for status, n in r.statuses.items() if status != 201)
+    print(f"paced        : {statistics.median(r.rate for r in paced):8.0f} reports/s  {_latency(paced)}   "
+          f"non-201: {failures}   (open loop at {args.paced_share:.0%} of each round's echo ceiling; "
+          f"p99 per round {' '.join(f'{r.percentile(0.99):.1f}' for r in paced)} ms)")  # fmt: skip
 
 
 def _print_cpu(echo_cpu: list[RoundCpu], ingest_cpu: list[RoundCpu], *, echo_rate: float) -> None:
@@ -285,14 +340,16 @@ def _summary(echoes: list[LoadResult], ingests: list[LoadResult], args: argparse
     ingest_rate = statistics.median(r.rate for r in ingests)
     ratios = bracketed_ratios(echoes, ingests)
     failures = sum(n for r in ingests for status, n in r.statuses.items() if status != 201)
-    database = "SQLite" if not args.database_url else args.database_url.split(":")[0]
+    database = _database(args)
     print(f"\n{args.requests} requests x {args.rounds} rounds, {args.concurrency} connections, {database}")
     print(f"echo ceiling : {echo_rate:8.0f} req/s      {_latency(echoes)}")
     print(f"ingest       : {ingest_rate:8.0f} reports/s  {_latency(ingests)}   non-201: {failures}")
     print(f"ratio        : {statistics.median(ratios):.0%} of the echo ceiling (median of the rounds, "
           f"{min(ratios):.0%}-{max(ratios):.0%}; each against the echo runs on either side)")  # fmt: skip
-    if args.json:
-        _write_json(args.json, echoes, ingests, f"{args.concurrency} connections, {database}")
+
+
+def _database(args: argparse.Namespace) -> str:
+    return "SQLite" if not args.database_url else args.database_url.split(":")[0]
 
 
 def bracketed_ratios(echoes: list[LoadResult], ingests: list[LoadResult]) -> list[float]:
@@ -303,8 +360,16 @@ def bracketed_ratios(echoes: list[LoadResult], ingests: list[LoadResult]) -> lis
     ]
 
 
-def _write_json(path: Path, echoes: list[LoadResult], ingests: list[LoadResult], load: str) -> None:
-    """Per-round figures for bench/run_all.py; `load` names the connections and the database."""
+def _write_json(
+    path: Path,
+    echoes: list[LoadResult],
+    ingests: list[LoadResult],
+    paced_at: tuple[list[LoadResult], float],
+    load: str,
+) -> None:
+    """Per-round figures for bench/run_all.py; `load` names the connections and the database, `paced_at`
+    holds the open-loop rounds and the share of the echo ceiling they were sent at."""
+    paced, paced_share = paced_at
     where = f"1 KB SMS reports over loopback, {load}"
     figures = [
         {"name": f"Ingest, {where}", "unit": "reports/s", "values": [r.rate for r in ingests]},
@@ -314,6 +379,12 @@ def _write_json(path: Path, echoes: list[LoadResult], ingests: list[LoadResult],
         {"name": f"Ingest vs echo ceiling, {load}", "unit": "ratio",
          "values": bracketed_ratios(echoes, ingests)},
     ]  # fmt: skip
+    if paced:
+        where = f"1 KB SMS reports at {paced_share:.0%} of the echo ceiling, open loop"
+        figures += [
+            {"name": f"Ingest, {where}", "unit": "reports/s", "values": [r.rate for r in paced]},
+            {"name": f"Ingest, {where}", "unit": "p99 ms", "values": [r.percentile(0.99) for r in paced]},
+        ]
     path.write_text(json.dumps({"figures": figures}, indent=2))
 
 

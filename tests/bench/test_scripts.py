@@ -118,6 +118,13 @@ def test_ingest_runs_one_small_round(tmp_path: Path) -> None:
     assert "reports per commit" in done.stdout
     assert "of the echo ceiling (median of the rounds" in done.stdout
     assert done.stdout.count("echo ceiling (round") == 2  # before and after the one ingest round
+    # Then as many reports open loop at half the echo ceiling, every one stored.
+    paced = re.search(r"paced        : +(\d+) reports/s .* non-201: 0 +\(open loop at 50% of", done.stdout)
+    assert paced is not None, done.stdout
+    assert int(paced.group(1)) > 0
+    open_loop = found[("Ingest, 1 KB SMS reports at 50% of the echo ceiling, open loop", "p99 ms")]
+    assert len(open_loop) == 1
+    assert open_loop[0] > 0
 
 
 def test_each_ingest_round_is_set_against_the_echo_runs_on_either_side() -> None:
