@@ -132,8 +132,8 @@ async def _alternate(sides: dict[str, Side], args: argparse.Namespace) -> None:
     wal.prepare(reports_to_come=(len(order) - len(SIDES)) * args.requests)
     for step, label in enumerate(order[len(SIDES) :], start=len(SIDES)):
         await _step(sides[label], step, args)
-    if wal.summary():
-        print(wal.summary())
+    if summary := wal.summary():
+        print(summary)
 
 
 async def _step(side: Side, step: int, args: argparse.Namespace) -> None:

@@ -234,10 +234,9 @@ async def _rounds(base_url: str, key: str, args: argparse.Namespace, cpu: Server
             # The echo run just before: on a shared VM whose speed drifts, the nearest measure of the ceiling.
             ceiling = echoes[-1].rate
             first = (args.rounds + round_number) * args.requests
+            own = bodies[first : first + args.requests]
             with wal.counting_files():
-                paced.append(
-                    await _paced_round(host, int(port), headers, bodies[first:], ceiling, args, round_number)
-                )
+                paced.append(await _paced_round(host, int(port), headers, own, ceiling, args, round_number))
             print(paced[-1].line())
     if args.batch_lines:
         await _batches(host, int(port), key, args, first=len(bodies))
@@ -252,8 +251,8 @@ async def _rounds(base_url: str, key: str, args: argparse.Namespace, cpu: Server
         size = statistics.median(size for size, _ in per_commit)
         wait = statistics.median(wait for _, wait in per_commit)
         print(f"group commit : {size:.1f} reports per commit, each report waits {wait:.2f} ms for its commit")
-    if wal.summary():
-        print(wal.summary())
+    if summary := wal.summary():
+        print(summary)
 
 
 async def _paced_round(

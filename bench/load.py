@@ -52,6 +52,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.pg_wal import libpq_url
 from service.runtime import migrate
 from tests.integration.server import TRIAGE, descendants, free_port, run_triage, triage_env
 
@@ -673,7 +674,7 @@ class Store:
     """Reads the run's reports straight from PostgreSQL: counts, enrichment, lost and phantom reports."""
 
     def __init__(self, url: str) -> None:
-        self.dsn = url.replace("postgresql+psycopg://", "postgresql://")
+        self.dsn = libpq_url(url)
 
     def stored(self, prefix: str) -> dict[str, tuple[str, bool]]:
         """Report id -> (level, enriched) for every report whose reference starts with `prefix`."""
@@ -713,7 +714,7 @@ def database(args: argparse.Namespace) -> Iterator[str]:
         yield args.database_url
         return
     name = f"triage_load_{os.getpid()}"
-    admin = args.postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    admin = libpq_url(args.postgres_url)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:

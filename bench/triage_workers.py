@@ -25,6 +25,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.pg_wal import libpq_url
 from bench.triage_cost import Intake, load_mix, reporter, template_mix
 from service.config import Settings
 from service.db import Database
@@ -39,9 +40,7 @@ def server_url(postgres_url: str, name: str) -> str:
 
 
 def admin_execute(postgres_url: str, *statements: str) -> None:
-    with psycopg.connect(
-        postgres_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
-    ) as conn:
+    with psycopg.connect(libpq_url(postgres_url), autocommit=True) as conn:
         for statement in statements:
             conn.execute(statement)  # type: ignore[arg-type]
 
@@ -103,7 +102,7 @@ def drain(database_url: str, ids: list[str], *, workers: int, batch: int) -> flo
 
 
 def untriaged(database_url: str) -> int:
-    with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+    with psycopg.connect(libpq_url(database_url)) as conn:
         row = conn.execute("SELECT count(*) FROM reports WHERE enriched_at IS NULL").fetchone()
     assert row is not None
     return int(row[0])
