@@ -69,8 +69,9 @@ def prime(database_url: str, wal_bytes: int) -> str:
             if spare >= needed:
                 return f"{spare} recycled WAL files ahead, {needed} needed"
             # The checkpoint recycles up to about twice the WAL written since the last one, so write through
-            # as many files as are needed: the spares this uses come back recycled with the rest.
-            for _ in range(needed):
+            # as many files as are needed: the spares this uses come back recycled with the rest. It recycles
+            # only the files before its redo point, which is in the file the last switch opened: one more.
+            for _ in range(needed + 1):
                 conn.execute("SELECT pg_logical_emit_message(false, 'triage-bench', '')")
                 conn.execute("SELECT pg_switch_wal()")
             conn.execute("CHECKPOINT")
