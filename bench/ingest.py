@@ -36,6 +36,7 @@ import os
 import statistics
 import sys
 import tempfile
+import time
 import urllib.request
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -149,6 +150,7 @@ class RoundCpu:
     intake: float
     machine: float | None  # every process on every core (None where /proc/stat is missing)
     busy: float | None  # the share of all the machine's cores that was busy during the round
+    client: float = 0.0  # this load generator's own: it shares the cores, so it is shown, not assumed small
 
 
 async def _measured(
@@ -160,7 +162,9 @@ async def _measured(
     commits_before = cpu.commits() if per_commit is not None else None
     api_before, intake_before = cpu.seconds()
     machine_before = machine_busy_seconds()
+    client_before = time.process_time()
     result = await load
+    client = time.process_time() - client_before
     machine_after = machine_busy_seconds()
     api_after, intake_after = cpu.seconds()
     if per_commit is not None and commits_before is not None:
@@ -175,6 +179,7 @@ async def _measured(
             intake=(intake_after - intake_before) * 1000 / result.requests,
             machine=None if machine is None else machine * 1000 / result.requests,
             busy=None if machine is None else machine / (result.seconds * CORES),
+            client=client * 1000 / result.requests,
         )
     )
     return result
@@ -190,6 +195,7 @@ async def _rounds(base_url: str, key: str, args: argparse.Namespace, cpu: Server
     paced: list[LoadResult] = []
     echo_cpu: list[RoundCpu] = []
     ingest_cpu: list[RoundCpu] = []
+    paced_cpu: list[RoundCpu] = []
     per_commit: list[tuple[float, float]] = []
     wal = WalWatch(args.database_url, cold=args.cold_wal)
     warm_up = min(500, args.requests)
@@ -236,7 +242,8 @@ async def _rounds(base_url: str, key: str, args: argparse.Namespace, cpu: Server
             first = (args.rounds + round_number) * args.requests
             own = bodies[first : first + args.requests]
             with wal.counting_files():
-                paced.append(await _paced_round(host, int(port), headers, own, ceiling, args, round_number))
+                round_ = _paced_round(host, int(port), headers, own, ceiling, args, round_number)
+                paced.append(await _measured(cpu, round_, paced_cpu))
             print(paced[-1].line())
     if args.batch_lines:
         await _batches(host, int(port), key, args, first=len(bodies))
@@ -247,6 +254,7 @@ async def _rounds(base_url: str, key: str, args: argparse.Namespace, cpu: Server
         where = f"{args.concurrency} connections, {_database(args)}"
         _write_json(args.json, echoes, ingests, (paced, args.paced_share), where)
     _print_cpu(echo_cpu, ingest_cpu, echo_rate=statistics.median(r.rate for r in echoes))
+    print(client_line(ingest_cpu, paced_cpu))
     if per_commit:
         size = statistics.median(size for size, _ in per_commit)
         wait = statistics.median(wait for _, wait in per_commit)
@@ -293,6 +301,18 @@ def _print_cpu(echo_cpu: list[RoundCpu], ingest_cpu: list[RoundCpu], *, echo_rat
     machine = machine_line(echo_cpu, ingest_cpu, echo_rate=echo_rate)
     if machine is not None:
         print(machine)
+
+
+def client_line(closed: list[RoundCpu], paced: list[RoundCpu]) -> str:
+    """The load generator's own CPU per request, closed loop and open loop, and the machine's in the open
+    loop: a client that spends more takes that CPU from the server it measures."""
+    line = f"load gen CPU : {statistics.median(c.client for c in closed):.3f} ms/request closed loop"
+    if paced:
+        line += f", {statistics.median(c.client for c in paced):.3f} open loop"
+        machine = _machine_medians(paced)
+        if machine is not None:
+            line += f" (machine {machine[0]:.3f} ms/report open loop, {machine[1]:.0%} busy)"
+    return line
 
 
 def machine_line(echo_cpu: list[RoundCpu], ingest_cpu: list[RoundCpu], *, echo_rate: float) -> str | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bench.httpload import LoadResult
-from bench.ingest import CORES, RoundCpu, bracketed_ratios, machine_line
+from bench.ingest import CORES, RoundCpu, bracketed_ratios, client_line, machine_line
 
 REPO = Path(__file__).resolve().parent.parent.parent
 EMAILS = REPO / "tests" / "files" / "email"
@@ -125,6 +125,11 @@ def test_ingest_runs_one_small_round(tmp_path: Path) -> None:
     open_loop = found[("Ingest, 1 KB SMS reports at 50% of the echo ceiling, open loop", "p99 ms")]
     assert len(open_loop) == 1
     assert open_loop[0] > 0
+    # The load generator's own CPU is shown for both loops, so a client that eats the server's cores shows.
+    client = re.search(r"load gen CPU : ([\d.]+) ms/request closed loop, ([\d.]+) open loop", done.stdout)
+    assert client is not None, done.stdout
+    assert float(client.group(1)) > 0
+    assert float(client.group(2)) > 0
 
 
 def test_each_ingest_round_is_set_against_the_echo_runs_on_either_side() -> None:
@@ -148,6 +153,15 @@ def test_the_machine_line_bounds_the_ratio_by_the_cores_and_the_cost_per_report(
     assert half is not None
     assert "at most 50% of the echo ceiling" in half
     assert machine_line(echo, [RoundCpu(0.3, 0.5, None, None)], echo_rate=1000.0) is None  # no /proc/stat
+
+
+def test_the_client_line_shows_the_load_generators_cost_in_either_loop() -> None:
+    closed = [RoundCpu(0.3, 0.5, 1.0, 0.9, client=0.04), RoundCpu(0.3, 0.5, 1.0, 0.9, client=0.06)]
+    paced = [RoundCpu(0.3, 0.5, 1.2, 0.8, client=0.5)]
+    line = client_line(closed, paced)
+    assert line.startswith("load gen CPU : 0.050 ms/request closed loop, 0.500 open loop")
+    assert "(machine 1.200 ms/report open loop, 80% busy)" in line
+    assert client_line(closed, []) == "load gen CPU : 0.050 ms/request closed loop"  # --paced-share 0
 
 
 def test_pipeline_runs_tiny(tmp_path: Path) -> None:
