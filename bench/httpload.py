@@ -136,10 +136,10 @@ async def run_load(
     return result
 
 
-# uvloop keeps its timers in whole milliseconds: a shorter sleep fires on the next turn of the loop, so a pacer
-# that slept until each due time spun a core (165,000 turns in 0.5 s) at the very rates it measured, and took
-# that core from the server. Requests due within the same millisecond go out together, up to 1 ms late, and
-# that lateness counts in their latency.
+# uvloop keeps its timers in whole milliseconds: a shorter sleep fires on the next turn of the loop, so a
+# pacer that slept until each due time spun a core (165,000 turns in 0.5 s) at the very rates it measured,
+# and took that core from the server. Requests due within the same millisecond go out together, up to 1 ms
+# late, and that lateness counts in their latency.
 TIMER_MS = 0.001
 
 
@@ -156,7 +156,7 @@ class _PacedLoad(_Load):
         self.start = 0.0
         self.idle: list[_Connection] = []
         self.wake = asyncio.Event()  # a connection went idle, or the last request went out
-        self.wakeups = 0  # turns of the pacer's loop: about one per millisecond of the run at most, never a spin
+        self.wakeups = 0  # turns of the pacer's loop: one per answer or per millisecond at most, never a spin
 
     def due(self, index: int) -> float:
         return self.start + index / self.rate

@@ -126,7 +126,7 @@ def test_a_paced_load_counts_the_wait_for_a_free_connection_as_latency() -> None
     result = _paced(rate=200, total=20, connections=1, delay=0.02)
     assert result.statuses == {201: 20}
     assert max(result.latencies_ms) > 200
-    assert min(result.latencies_ms) >= 19  # uvloop's timers keep whole milliseconds: the server's 20 ms may be 19.8
+    assert min(result.latencies_ms) >= 19  # uvloop's timers keep whole ms: the server's 20 ms may be 19.8
 
 
 @pytest.mark.parametrize(
@@ -134,7 +134,9 @@ def test_a_paced_load_counts_the_wait_for_a_free_connection_as_latency() -> None
     [(1000, 1, 0.02), (2000, 4, 0)],
     ids=["behind: every connection busy", "ahead: requests due every half millisecond"],
 )
-def test_the_pacer_sleeps_between_requests_and_never_spins(rate: float, connections: int, delay: float) -> None:
+def test_the_pacer_sleeps_between_requests_and_never_spins(
+    rate: float, connections: int, delay: float
+) -> None:
     # The pacer shares the server's cores. It wakes once per answer that frees a connection or once per
     # millisecond of its timers at most, where a pacer that slept for less than uvloop's millisecond turned
     # its loop 100,000 times in a 0.4 s run and took a core from the server it measured.
