@@ -1,8 +1,9 @@
-"""A small closed-loop HTTP/1.1 load generator.
+"""A small HTTP/1.1 load generator, closed loop and open loop.
 
-C keep-alive connections each send their next request as soon as the previous answer arrives. A protocol per
+Closed loop (`run_load`): C keep-alive connections each send their next request as soon as the previous answer
+arrives. Open loop (`run_paced`): requests fall due at a set rate and are timed from then. A protocol per
 connection, on uvloop, keeps the client's own cost per request far below the server's, so the figures measure
-the server.
+the server; `bench/ingest.py` prints that cost with each run.
 """
 
 from __future__ import annotations
