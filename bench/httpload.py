@@ -25,7 +25,9 @@ class LoadResult:
     seconds: float
     latencies_ms: list[float]
     statuses: dict[int, int]
-    pacer_wakeups: int = 0  # an open loop's: how often its pacer woke (bench/httpload._PacedLoad)
+    pacer_wakeups: int = (
+        0  # an open loop's pacer turns: one per answer or per millisecond at most, never a spin
+    )
 
     @property
     def rate(self) -> float:
@@ -157,7 +159,6 @@ class _PacedLoad(_Load):
         self.start = 0.0
         self.idle: list[_Connection] = []
         self.wake = asyncio.Event()  # a connection went idle, or the last request went out
-        self.wakeups = 0  # turns of the pacer's loop: one per answer or per millisecond at most, never a spin
 
     def due(self, index: int) -> float:
         return self.start + index / self.rate
@@ -178,7 +179,7 @@ class _PacedLoad(_Load):
         """Hands each request to an idle connection when it falls due, then closes the idle ones. With every
         connection busy it sleeps until one comes back: the answer that frees it sends what is due."""
         while self.sent < self.total:
-            self.wakeups += 1
+            self.result.pacer_wakeups += 1
             if not self.idle:
                 self.wake.clear()
                 await self.wake.wait()
@@ -214,7 +215,6 @@ async def run_paced(
     await load.pace()
     await asyncio.gather(*(protocol.closed for _, protocol in opened))
     result.seconds = time.perf_counter() - load.start
-    result.pacer_wakeups = load.wakeups
     _check_answered(name, result, total)
     return result
 

@@ -53,11 +53,19 @@ def spare_segments(conn: psycopg.Connection) -> int:
     return int(row[0]) if row else 0
 
 
+def switch_files(conn: psycopg.Connection, count: int) -> None:
+    """Moves the WAL's end into a new file `count` times. Each switch needs a record since the last, hence
+    the logical message, which only the WAL sees."""
+    for _ in range(count):
+        conn.execute("SELECT pg_logical_emit_message(false, 'triage-bench', '')")
+        conn.execute("SELECT pg_switch_wal()")
+
+
 def prime(database_url: str, wal_bytes: int) -> str:
     """Leave at least `wal_bytes` of recycled WAL files ahead of the WAL's end; says what it did.
 
-    It makes the files by switching to a new one as often as needed (each switch needs a record since the
-    last, hence the logical message, which only the WAL sees), then checkpoints so PostgreSQL recycles them.
+    It makes the files by switching to a new one as often as needed (`switch_files`), then checkpoints so
+    PostgreSQL recycles them.
     `max_wal_size` caps what a checkpoint keeps (64 files by default), and the answer says how many it left.
     That takes superuser rights, or pg_checkpoint and the grants on the functions; without them the run goes
     on unprimed and the answer says so.
@@ -71,9 +79,7 @@ def prime(database_url: str, wal_bytes: int) -> str:
             # The checkpoint recycles up to about twice the WAL written since the last one, so write through
             # as many files as are needed: the spares this uses come back recycled with the rest. It recycles
             # only the files before its redo point, which is in the file the last switch opened: one more.
-            for _ in range(needed + 1):
-                conn.execute("SELECT pg_logical_emit_message(false, 'triage-bench', '')")
-                conn.execute("SELECT pg_switch_wal()")
+            switch_files(conn, needed + 1)
             conn.execute("CHECKPOINT")
             return f"{spare_segments(conn)} recycled WAL files ahead after priming, {needed} needed"
     except psycopg.errors.InsufficientPrivilege as error:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from bench.pg_wal import SEGMENT_BYTES, WalWatch, libpq_url, prime, spare_segments, wal_files
+from bench.pg_wal import SEGMENT_BYTES, WalWatch, libpq_url, prime, spare_segments, switch_files, wal_files
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
 needs_postgres = pytest.mark.skipif(not POSTGRES_URL, reason="TEST_POSTGRES_URL is not set")
@@ -25,9 +25,7 @@ def use_up_spare_files(url: str) -> None:
     """Moves the WAL's end past every recycled file: a cluster that benchmarks ran on holds dozens, and
     asking for more than `max_wal_size` allows would test the cap, not the priming."""
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-        for _ in range(spare_segments(conn)):
-            conn.execute("SELECT pg_logical_emit_message(false, 'test', '')")
-            conn.execute("SELECT pg_switch_wal()")
+        switch_files(conn, spare_segments(conn))
 
 
 @needs_postgres
