@@ -31,10 +31,14 @@ def use_up_spare_files(url: str) -> None:
 @needs_postgres
 def test_priming_leaves_recycled_files_for_the_wal_to_come() -> None:
     assert POSTGRES_URL is not None
-    use_up_spare_files(POSTGRES_URL)  # so that it has to make some, wherever earlier runs left the cluster
-    before = spare_now(POSTGRES_URL)
-    wanted = before + 2
-    said = prime(POSTGRES_URL, wanted * SEGMENT_BYTES)
+    # A checkpoint that PostgreSQL starts on its own (the switches count as WAL written) may recycle files
+    # between the count and the priming, which then rightly finds enough and does nothing: up to 3 tries.
+    for _ in range(3):
+        use_up_spare_files(POSTGRES_URL)  # so that it must make some, wherever earlier runs left the cluster
+        wanted = spare_now(POSTGRES_URL) + 2
+        said = prime(POSTGRES_URL, wanted * SEGMENT_BYTES)
+        if "after priming" in said:
+            break
     assert "after priming" in said, said
     assert spare_now(POSTGRES_URL) >= wanted + 1
     again = prime(POSTGRES_URL, wanted * SEGMENT_BYTES)
